@@ -1,0 +1,87 @@
+// Throughput of each atom on the time-major layout, in channel-samples per second
+// (`ch_samples/s`), at 1,000 and 10,000 channels. One chunk of 1,000 rows (1 s at 1 kHz) per
+// iteration, state carried from one iteration to the next as in a live stream.
+//   build/bench/dasflow_atoms_bench --benchmark_counters_tabular=true
+
+#include <random>
+#include <string>
+
+#include <benchmark/benchmark.h>
+#include <yaml-cpp/yaml.h>
+
+#include "dasflow/atoms/builtin.hpp"
+
+namespace {
+
+using namespace dasflow;
+
+constexpr std::size_t kRows = 1000;
+
+void run_atom(benchmark::State &state, const std::string &yaml) {
+  const auto n_channels = static_cast<std::size_t>(state.range(0));
+  const Registry registry = atoms::builtin_registry();
+  auto pipe = registry.build_pipeline(YAML::Load(yaml));
+  if (!pipe.ok()) {
+    state.SkipWithError(pipe.error().message.c_str());
+    return;
+  }
+  StreamInfo in;
+  in.fs_hz = 1000.0;
+  in.n_channels = n_channels;
+  if (auto r = pipe.value()->configure(in); !r.ok()) {
+    state.SkipWithError(r.error().message.c_str());
+    return;
+  }
+  Chunk input;
+  input.reshape(kRows, n_channels);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> g;
+  for (auto &v : input.samples)
+    v = g(rng);
+  Chunk out;
+  std::int64_t index = 0;
+  for (auto _ : state) {
+    input.first_index = index;
+    auto r = pipe.value()->process(input.view(), out);
+    benchmark::DoNotOptimize(out.samples.data());
+    benchmark::ClobberMemory();
+    index += static_cast<std::int64_t>(kRows);
+    if (!r.ok()) state.SkipWithError(r.error().message.c_str());
+  }
+  state.counters["ch_samples/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kRows * n_channels), benchmark::Counter::kIsRate);
+}
+
+void BM_iirfilter_butter4_bandpass(benchmark::State &s) {
+  run_atom(s, "[{atom: iirfilter, order: 4, cutoff: [1, 20], btype: bandpass}]");
+}
+void BM_iirfilter_butter8_bandpass(benchmark::State &s) {
+  run_atom(s, "[{atom: iirfilter, order: 8, cutoff: [1, 20], btype: bandpass}]");
+}
+void BM_iirfilter_butter4_highpass(benchmark::State &s) {
+  run_atom(s, "[{atom: iirfilter, order: 4, cutoff: 0.5, btype: highpass}]");
+}
+void BM_sosfilter_1section(benchmark::State &s) {
+  run_atom(s, "[{atom: sosfilter, sos: [[0.2, 0.4, 0.2, 1, -0.3, 0.1]]}]");
+}
+void BM_lfilter_iir_order4(benchmark::State &s) {
+  run_atom(s, "[{atom: lfilter, b: [0.1, 0.2, 0.3, 0.2, 0.1], a: [1, -0.5, 0.2, -0.1, 0.05]}]");
+}
+void BM_lfilter_fir_32taps(benchmark::State &s) {
+  std::string taps;
+  for (int i = 0; i < 32; ++i)
+    taps += (i ? ", " : "") + std::to_string(1.0 / 32);
+  run_atom(s, "[{atom: lfilter, b: [" + taps + "]}]");
+}
+
+#define DASFLOW_CHANNELS ->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK(BM_iirfilter_butter4_bandpass) DASFLOW_CHANNELS;
+BENCHMARK(BM_iirfilter_butter8_bandpass) DASFLOW_CHANNELS;
+BENCHMARK(BM_iirfilter_butter4_highpass) DASFLOW_CHANNELS;
+BENCHMARK(BM_sosfilter_1section) DASFLOW_CHANNELS;
+BENCHMARK(BM_lfilter_iir_order4) DASFLOW_CHANNELS;
+BENCHMARK(BM_lfilter_fir_32taps) DASFLOW_CHANNELS;
+
+} // namespace
+
+BENCHMARK_MAIN();

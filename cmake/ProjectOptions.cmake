@@ -1,0 +1,22 @@
+# Interface targets every dasflow target links PRIVATE (cpp-best-practices/cmake_template style).
+
+add_library(dasflow_options INTERFACE)
+add_library(dasflow::options ALIAS dasflow_options)
+target_compile_features(dasflow_options INTERFACE cxx_std_20)
+# Chunked == monolithic and resumed == uninterrupted are bit-for-bit claims, and the references
+# (scipy, ObsPy C code) evaluate a*b + c as two roundings: never let the compiler fuse them.
+target_compile_options(dasflow_options INTERFACE -ffp-contract=off)
+
+if(DASFLOW_SANITIZE)
+  target_compile_options(dasflow_options INTERFACE -fsanitize=${DASFLOW_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(dasflow_options INTERFACE -fsanitize=${DASFLOW_SANITIZE})
+endif()
+
+add_library(dasflow_warnings INTERFACE)
+add_library(dasflow::warnings ALIAS dasflow_warnings)
+target_compile_options(dasflow_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+                                                  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+                                                  -Woverloaded-virtual -Wnull-dereference)
+if(DASFLOW_WARNINGS_AS_ERRORS)
+  target_compile_options(dasflow_warnings INTERFACE -Werror)
+endif()

@@ -1,0 +1,40 @@
+#pragma once
+/// \file stream.hpp
+/// The description of a stream that stays fixed while a pipeline is configured (DESIGN.md §2).
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+
+namespace dasflow {
+
+/// Where the channels of a stream sit on the fibre. Channel i of a chunk is the interrogator's
+/// channel number `first + i * step`; its distance along the fibre is `number * dx_m`.
+struct ChannelCoords {
+  std::int64_t first = 0; ///< interrogator channel number of column 0
+  std::int64_t step = 1;  ///< channel-number increment between adjacent columns
+  double dx_m = 1.0;      ///< metres per channel number (the interrogator's channel spacing)
+
+  std::int64_t number(std::size_t column) const noexcept { return first + static_cast<std::int64_t>(column) * step; }
+  double distance_m(std::size_t column) const noexcept { return static_cast<double>(number(column)) * dx_m; }
+  bool operator==(const ChannelCoords &) const = default;
+};
+
+/// Rate, time anchor and channel axis of a stream. Sample index i (absolute, counted since the Unix
+/// epoch on the stream's own grid) is at `origin_ns + i * 1e9 / fs_hz`; sources choose origin_ns in
+/// [0, 1e9/fs) so that restarts, replays and shards agree on every index (DESIGN.md §2).
+struct StreamInfo {
+  double fs_hz = 0.0;         ///< sampling rate in Hz
+  std::int64_t origin_ns = 0; ///< UTC ns of absolute sample index 0
+  std::size_t n_channels = 0; ///< columns of every chunk
+  std::shared_ptr<const ChannelCoords> coords = std::make_shared<const ChannelCoords>();
+
+  /// UTC time of an absolute sample index, in ns. Integer anchor plus one rounded product, so no
+  /// floating-point time accumulates along the stream (STYLE.md §3).
+  std::int64_t time_ns(std::int64_t index) const noexcept {
+    return origin_ns + std::llround(static_cast<double>(index) * (1e9 / fs_hz));
+  }
+  double nyquist_hz() const noexcept { return fs_hz / 2.0; }
+};
+
+} // namespace dasflow

@@ -1,0 +1,70 @@
+#pragma once
+/// \file synthetic_source.hpp
+/// The built-in interrogator: Gaussian noise plus wavefronts moving along the fibre at known times,
+/// for the demo and for tests that need a stream without hardware (DESIGN.md §4 `type: synthetic`).
+///
+/// Every sample is a pure function of (absolute index, channel number, seed): the stream is the same
+/// whatever the chunk length, and a restarted source reproduces it exactly.
+
+#include <cstdint>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "dasflow/core/chunk.hpp"
+#include "dasflow/core/config_reader.hpp"
+#include "dasflow/core/stream.hpp"
+
+namespace dasflow::io {
+
+class SyntheticSource {
+public:
+  struct Config {
+    std::size_t channels = 1000;        ///< columns
+    double fs_hz = 1000.0;              ///< sampling rate
+    double chunk_s = 1.0;               ///< chunk length in seconds
+    double duration_s = 0.0;            ///< 0 = endless
+    bool realtime = true;               ///< pace chunks at the wall clock (the caller sleeps)
+    double dx_m = 1.0;                  ///< channel spacing
+    double noise_rms = 1.0;             ///< standard deviation of the noise
+    double event_interval_s = 10.0;     ///< a wavefront every interval, the first at half of it
+    double event_amplitude = 20.0;      ///< peak of the wavelet, in noise RMS units times noise_rms
+    double event_frequency_hz = 10.0;   ///< Ricker wavelet peak frequency
+    double event_velocity_m_s = 1500.0; ///< apparent velocity along the fibre
+    std::uint64_t seed = 1;
+  };
+
+  /// Reads `source:` keys (type, channels, fs, chunk, duration, realtime, dx, noise, event_*, seed);
+  /// `path` is the YAML path for errors.
+  static Result<Config> parse(const YAML::Node &node, const std::string &path);
+
+  /// `start_ns` is rounded down to the sample grid (so indices count samples since the epoch).
+  SyntheticSource(Config config, std::int64_t start_ns);
+
+  const StreamInfo &stream() const noexcept { return stream_; }
+  const Config &config() const noexcept { return config_; }
+  std::size_t chunk_samples() const noexcept { return chunk_samples_; }
+
+  /// Fills the next chunk; false once `duration` is reached.
+  bool next(Chunk &out);
+  /// Absolute index of the next sample next() will produce.
+  std::int64_t next_index() const noexcept { return next_index_; }
+
+  /// Absolute sample index at which wavefront k is centred on its origin channel.
+  std::int64_t event_index(std::int64_t k) const noexcept;
+  /// Channel column where wavefront k starts (cycles through the cable).
+  std::size_t event_channel(std::int64_t k) const noexcept;
+
+  /// The sample value at (absolute index, column); what next() writes.
+  float sample(std::int64_t index, std::size_t column) const noexcept;
+
+private:
+  Config config_;
+  StreamInfo stream_;
+  std::size_t chunk_samples_ = 1;
+  std::int64_t first_index_ = 0;
+  std::int64_t next_index_ = 0;
+  std::int64_t end_index_ = 0; ///< exclusive; INT64_MAX when endless
+};
+
+} // namespace dasflow::io

@@ -1,0 +1,125 @@
+#include "dasflow/io/synthetic_source.hpp"
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+namespace dasflow::io {
+
+namespace {
+
+/// SplitMix64 finaliser: a counter-based generator, so a sample's noise depends only on its
+/// coordinates and never on how the stream was chunked.
+std::uint64_t mix(std::uint64_t z) noexcept {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+double unit_open(std::uint64_t bits) noexcept { return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53; }
+
+/// Ricker (Mexican-hat) wavelet of peak frequency f at time t from its centre.
+double ricker(double t, double f) noexcept {
+  const double a = std::numbers::pi * f * t;
+  return (1.0 - 2.0 * a * a) * std::exp(-a * a);
+}
+
+} // namespace
+
+Result<SyntheticSource::Config> SyntheticSource::parse(const YAML::Node &node, const std::string &path) {
+  ConfigReader r(node, path);
+  Config c;
+  r.choice("type", "synthetic", {"synthetic"});
+  c.channels = static_cast<std::size_t>(r.integer("channels", 1000, 1, 1'000'000));
+  c.fs_hz = r.number("fs", c.fs_hz);
+  c.chunk_s = r.number("chunk", c.chunk_s);
+  c.duration_s = r.number("duration", c.duration_s);
+  c.realtime = r.boolean("realtime", c.realtime);
+  c.dx_m = r.number("dx", c.dx_m);
+  c.noise_rms = r.number("noise", c.noise_rms);
+  c.event_interval_s = r.number("event_interval", c.event_interval_s);
+  c.event_amplitude = r.number("event_amplitude", c.event_amplitude);
+  c.event_frequency_hz = r.number("event_frequency", c.event_frequency_hz);
+  c.event_velocity_m_s = r.number("event_velocity", c.event_velocity_m_s);
+  c.seed = static_cast<std::uint64_t>(r.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  const bool fs_ok = c.fs_hz > 0 && c.fs_hz <= 1e6;
+  if (!fs_ok) r.error("fs", "must be in (0, 1e6] Hz");
+  if (fs_ok && !(c.chunk_s * c.fs_hz >= 1.0)) r.error("chunk", "must hold at least one sample (chunk × fs >= 1)");
+  if (c.duration_s < 0) r.error("duration", "must be >= 0 (0 = endless)");
+  if (!(c.dx_m > 0)) r.error("dx", "must be > 0 m");
+  if (c.noise_rms < 0) r.error("noise", "must be >= 0");
+  if (!(c.event_interval_s > 0)) r.error("event_interval", "must be > 0 s");
+  if (fs_ok && !(c.event_frequency_hz > 0 && c.event_frequency_hz < c.fs_hz / 2))
+    r.error("event_frequency", "must be in (0, fs/2) Hz");
+  if (!(c.event_velocity_m_s > 0)) r.error("event_velocity", "must be > 0 m/s");
+  DASFLOW_TRY(r.finish());
+  return c;
+}
+
+SyntheticSource::SyntheticSource(Config config, std::int64_t start_ns) : config_(config) {
+  stream_.fs_hz = config_.fs_hz;
+  stream_.n_channels = config_.channels;
+  stream_.coords = std::make_shared<const ChannelCoords>(ChannelCoords{0, 1, config_.dx_m});
+  // Index 0 at the epoch: origin 0, so index i is at round(i * 1e9 / fs) ns.
+  stream_.origin_ns = 0;
+  first_index_ = static_cast<std::int64_t>(std::floor(static_cast<double>(start_ns) * config_.fs_hz / 1e9));
+  next_index_ = first_index_;
+  chunk_samples_ = static_cast<std::size_t>(std::llround(config_.chunk_s * config_.fs_hz));
+  end_index_ = config_.duration_s > 0 ? first_index_ + std::llround(config_.duration_s * config_.fs_hz)
+                                      : std::numeric_limits<std::int64_t>::max();
+}
+
+std::int64_t SyntheticSource::event_index(std::int64_t k) const noexcept {
+  const double interval = config_.event_interval_s * config_.fs_hz;
+  // Events sit on a grid anchored at the epoch, so they are at the same index in every run.
+  const auto period = static_cast<std::int64_t>(std::llround(interval));
+  return k * period + period / 2;
+}
+
+std::size_t SyntheticSource::event_channel(std::int64_t k) const noexcept {
+  const auto n = static_cast<std::uint64_t>(config_.channels);
+  return static_cast<std::size_t>(mix(static_cast<std::uint64_t>(k) ^ config_.seed) % n);
+}
+
+float SyntheticSource::sample(std::int64_t index, std::size_t column) const noexcept {
+  const std::uint64_t key =
+      mix(static_cast<std::uint64_t>(index) * 0x100000001b3ULL ^ mix(column + (config_.seed << 32)));
+  // Box–Muller from two counter-based uniforms.
+  const double u1 = unit_open(key), u2 = unit_open(mix(key));
+  double v = config_.noise_rms * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+
+  // Wavefronts: a Ricker wavelet leaving its origin channel in both directions.
+  const auto period = static_cast<std::int64_t>(std::llround(config_.event_interval_s * config_.fs_hz));
+  const double max_travel_s = static_cast<double>(config_.channels) * config_.dx_m / config_.event_velocity_m_s;
+  const double half_width_s = 3.0 / config_.event_frequency_hz;
+  const std::int64_t k_hi = (index - period / 2) / period + 1;
+  const auto k_span = static_cast<std::int64_t>((max_travel_s + half_width_s) * config_.fs_hz) / period + 1;
+  for (std::int64_t k = k_hi - k_span; k <= k_hi; ++k) {
+    if (k < 0) continue;
+    const double dist_m = std::fabs(static_cast<double>(column) - static_cast<double>(event_channel(k))) * config_.dx_m;
+    const double t = static_cast<double>(index - event_index(k)) / config_.fs_hz - dist_m / config_.event_velocity_m_s;
+    if (std::fabs(t) < half_width_s)
+      v += config_.event_amplitude * config_.noise_rms * ricker(t, config_.event_frequency_hz);
+  }
+  return static_cast<float>(v);
+}
+
+bool SyntheticSource::next(Chunk &out) {
+  if (next_index_ >= end_index_) return false;
+  const auto n = static_cast<std::size_t>(
+      std::min<std::int64_t>(static_cast<std::int64_t>(chunk_samples_), end_index_ - next_index_));
+  out.reshape(n, config_.channels);
+  out.first_index = next_index_;
+  out.events.clear();
+  for (std::size_t t = 0; t < n; ++t) {
+    float *row = out.row(t);
+    const std::int64_t index = next_index_ + static_cast<std::int64_t>(t);
+    for (std::size_t c = 0; c < config_.channels; ++c)
+      row[c] = sample(index, c);
+  }
+  next_index_ += static_cast<std::int64_t>(n);
+  return true;
+}
+
+} // namespace dasflow::io
