@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernel_dispatch.hpp"
+
 #include "dasflow/core/yaml_writer.hpp"
 
 namespace dasflow::atoms {
@@ -38,47 +40,61 @@ Result<StreamInfo> LFilter::configure(const StreamInfo &in) {
   return in;
 }
 
+namespace {
+
+/// Rows [0, n_rows) of one block of `nb` channels; b, a have n >= 2 coefficients; delay k of the
+/// block starts at z + k * z_stride.
+DASFLOW_KERNEL void lfilter_block(const float *x_in, float *y_out, std::size_t row_stride, std::size_t n_rows,
+                                  std::size_t nb, const double *b, const double *a, std::size_t n, double *z,
+                                  std::size_t z_stride, double *x, double *y) {
+  for (std::size_t t = 0; t < n_rows; ++t) {
+    const float *x_row = x_in + t * row_stride;
+    for (std::size_t c = 0; c < nb; ++c)
+      x[c] = static_cast<double>(x_row[c]);
+    // Transposed direct form II in scipy's operation order (scipy/signal/lfilter.c.src):
+    //   y      = z[0] + b[0] x
+    //   z[k]   = (z[k+1] + x b[k+1]) - y a[k+1]     for k < n-2
+    //   z[n-2] = x b[n-1] - y a[n-1]
+    for (std::size_t c = 0; c < nb; ++c)
+      y[c] = z[c] + b[0] * x[c];
+    for (std::size_t k = 0; k + 2 < n; ++k) {
+      double *const zk = z + k * z_stride;
+      const double *const zk1 = zk + z_stride;
+      const double bk = b[k + 1], ak = a[k + 1];
+      for (std::size_t c = 0; c < nb; ++c)
+        zk[c] = (zk1[c] + x[c] * bk) - y[c] * ak;
+    }
+    double *const zl = z + (n - 2) * z_stride;
+    const double bl = b[n - 1], al = a[n - 1];
+    for (std::size_t c = 0; c < nb; ++c)
+      zl[c] = x[c] * bl - y[c] * al;
+    float *y_row = y_out + t * row_stride;
+    for (std::size_t c = 0; c < nb; ++c)
+      y_row[c] = static_cast<float>(y[c]);
+  }
+}
+
+/// The n == 1 case (a pure gain after normalisation): y = x b[0].
+DASFLOW_KERNEL void gain_rows(const float *x_in, float *y_out, std::size_t count, double gain) {
+  for (std::size_t i = 0; i < count; ++i)
+    y_out[i] = static_cast<float>(static_cast<double>(x_in[i]) * gain);
+}
+
+} // namespace
+
 Result<void> LFilter::process(const ChunkView &in, Chunk &out) {
   out.reshape(in.n_samples, n_channels_);
   out.first_index = in.first_index;
   pass_events(in, out);
   const std::size_t n = b_.size();
-  const std::size_t nch = n_channels_;
-  double *const x = work_.data();
-  double *const y = out_.data();
-  for (std::size_t c0 = 0; c0 < nch; c0 += kBlockChannels) {
-    const std::size_t nb = std::min(kBlockChannels, nch - c0);
-    for (std::size_t t = 0; t < in.n_samples; ++t) {
-      const float *x_row = in.row(t) + c0;
-      for (std::size_t c = 0; c < nb; ++c)
-        x[c] = static_cast<double>(x_row[c]);
-      if (n == 1) {
-        for (std::size_t c = 0; c < nb; ++c)
-          y[c] = x[c] * b_[0];
-      } else {
-        // Transposed direct form II in scipy's operation order (scipy/signal/lfilter.c.src):
-        //   y      = z[0] + b[0] x
-        //   z[k]   = (z[k+1] + x b[k+1]) - y a[k+1]     for k < n-2
-        //   z[n-2] = x b[n-1] - y a[n-1]
-        double *const z0 = z_.data() + c0;
-        for (std::size_t c = 0; c < nb; ++c)
-          y[c] = z0[c] + b_[0] * x[c];
-        for (std::size_t k = 0; k + 2 < n; ++k) {
-          double *const zk = z_.data() + k * nch + c0;
-          const double *const zk1 = zk + nch;
-          const double bk = b_[k + 1], ak = a_[k + 1];
-          for (std::size_t c = 0; c < nb; ++c)
-            zk[c] = (zk1[c] + x[c] * bk) - y[c] * ak;
-        }
-        double *const zl = z_.data() + (n - 2) * nch + c0;
-        const double bl = b_[n - 1], al = a_[n - 1];
-        for (std::size_t c = 0; c < nb; ++c)
-          zl[c] = x[c] * bl - y[c] * al;
-      }
-      float *y_row = out.row(t) + c0;
-      for (std::size_t c = 0; c < nb; ++c)
-        y_row[c] = static_cast<float>(y[c]);
-    }
+  if (n == 1) {
+    gain_rows(in.samples.data(), out.samples.data(), in.n_samples * n_channels_, b_[0]);
+    return {};
+  }
+  for (std::size_t c0 = 0; c0 < n_channels_; c0 += kBlockChannels) {
+    const std::size_t nb = std::min(kBlockChannels, n_channels_ - c0);
+    lfilter_block(in.samples.data() + c0, out.samples.data() + c0, n_channels_, in.n_samples, nb, b_.data(), a_.data(),
+                  n, z_.data() + c0, n_channels_, work_.data(), out_.data());
   }
   return {};
 }

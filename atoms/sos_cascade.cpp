@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernel_dispatch.hpp"
+
 namespace dasflow::atoms {
 
 namespace {
@@ -19,38 +21,49 @@ void SosCascade::configure(std::vector<Row> sos, std::size_t n_channels) {
   work_.resize(std::min(kBlockChannels, n_channels));
 }
 
+namespace {
+
+/// Rows [0, n_rows) of one block of `nb` channels through every section. `zi` points at the block's
+/// first channel of section 0's z0; z1 of section s is at zi + (2s + 1) * zi_stride.
+DASFLOW_KERNEL void sos_block(const float *x, float *y, std::size_t row_stride, std::size_t n_rows, std::size_t nb,
+                              const SosCascade::Row *sos, std::size_t n_sections, double *zi, std::size_t zi_stride,
+                              double *w) {
+  for (std::size_t t = 0; t < n_rows; ++t) {
+    const float *x_row = x + t * row_stride;
+    for (std::size_t c = 0; c < nb; ++c)
+      w[c] = static_cast<double>(x_row[c]);
+    for (std::size_t s = 0; s < n_sections; ++s) {
+      const double b0 = sos[s][0], b1 = sos[s][1], b2 = sos[s][2];
+      const double a1 = sos[s][4], a2 = sos[s][5];
+      double *const z0 = zi + (2 * s) * zi_stride;
+      double *const z1 = z0 + zi_stride;
+      // Transposed direct form II in scipy's sosfilt operation order (scipy/signal/_sosfilt.pyx):
+      //   y  = b0 x + z0
+      //   z0 = (b1 x - a1 y) + z1
+      //   z1 = b2 x - a2 y
+      for (std::size_t c = 0; c < nb; ++c) {
+        const double xv = w[c];
+        const double yv = b0 * xv + z0[c];
+        z0[c] = (b1 * xv - a1 * yv) + z1[c];
+        z1[c] = b2 * xv - a2 * yv;
+        w[c] = yv;
+      }
+    }
+    float *y_row = y + t * row_stride;
+    for (std::size_t c = 0; c < nb; ++c)
+      y_row[c] = static_cast<float>(w[c]);
+  }
+}
+
+} // namespace
+
 void SosCascade::process(const ChunkView &in, Chunk &out) noexcept {
   out.reshape(in.n_samples, n_channels_);
   out.first_index = in.first_index;
-  const std::size_t nch = n_channels_;
-  double *const w = work_.data();
-  for (std::size_t c0 = 0; c0 < nch; c0 += kBlockChannels) {
-    const std::size_t nb = std::min(kBlockChannels, nch - c0);
-    for (std::size_t t = 0; t < in.n_samples; ++t) {
-      const float *x_row = in.row(t) + c0;
-      for (std::size_t c = 0; c < nb; ++c)
-        w[c] = static_cast<double>(x_row[c]);
-      for (std::size_t s = 0; s < sos_.size(); ++s) {
-        const double b0 = sos_[s][0], b1 = sos_[s][1], b2 = sos_[s][2];
-        const double a1 = sos_[s][4], a2 = sos_[s][5];
-        double *const z0 = zi_.data() + (2 * s) * nch + c0;
-        double *const z1 = z0 + nch;
-        // Transposed direct form II in scipy's sosfilt operation order (scipy/signal/_sosfilt.pyx):
-        //   y  = b0 x + z0
-        //   z0 = (b1 x - a1 y) + z1
-        //   z1 = b2 x - a2 y
-        for (std::size_t c = 0; c < nb; ++c) {
-          const double x = w[c];
-          const double y = b0 * x + z0[c];
-          z0[c] = (b1 * x - a1 * y) + z1[c];
-          z1[c] = b2 * x - a2 * y;
-          w[c] = y;
-        }
-      }
-      float *y_row = out.row(t) + c0;
-      for (std::size_t c = 0; c < nb; ++c)
-        y_row[c] = static_cast<float>(w[c]);
-    }
+  for (std::size_t c0 = 0; c0 < n_channels_; c0 += kBlockChannels) {
+    const std::size_t nb = std::min(kBlockChannels, n_channels_ - c0);
+    sos_block(in.samples.data() + c0, out.samples.data() + c0, n_channels_, in.n_samples, nb, sos_.data(), sos_.size(),
+              zi_.data() + c0, n_channels_, work_.data());
   }
 }
 
