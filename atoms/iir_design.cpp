@@ -50,6 +50,13 @@ cplx c_neg(cplx a) { return {-a.real(), -a.imag()}; }
 cplx c_conj(cplx a) { return {a.real(), -a.imag()}; }
 cplx promote(double x) { return {x, 0.0}; }
 
+/// Shortest round-trip text of a double ("600", "0.45", "nan") for error messages.
+std::string fmt(double x) {
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, res.ptr);
+}
+
 /// A numpy 1-D array of float64 or complex128: the dtype decides between real and complex
 /// arithmetic (e.g. float division x/y vs Smith's complex division), which changes last bits.
 struct Arr {
@@ -58,30 +65,35 @@ struct Arr {
 };
 
 /// numpy `x * s` (or `s * x`) for a Python float s.
-Arr scale(const Arr& a, double s) {
+Arr scale(const Arr &a, double s) {
   Arr r{{}, a.cx};
   r.v.reserve(a.v.size());
-  for (const cplx& x : a.v) r.v.push_back(a.cx ? c_mul(x, promote(s)) : promote(x.real() * s));
+  for (const cplx &x : a.v)
+    r.v.push_back(a.cx ? c_mul(x, promote(s)) : promote(x.real() * s));
   return r;
 }
 
 /// numpy `s / x` for a Python float s.
-Arr rdiv(double s, const Arr& a) {
+Arr rdiv(double s, const Arr &a) {
   Arr r{{}, a.cx};
   r.v.reserve(a.v.size());
-  for (const cplx& x : a.v) r.v.push_back(a.cx ? c_div(promote(s), x) : promote(s / x.real()));
+  for (const cplx &x : a.v)
+    r.v.push_back(a.cx ? c_div(promote(s), x) : promote(s / x.real()));
   return r;
 }
 
-Arr negate(const Arr& a) {
+Arr negate(const Arr &a) {
   Arr r{{}, a.cx};
   r.v.reserve(a.v.size());
-  for (const cplx& x : a.v) r.v.push_back(c_neg(x));
+  for (const cplx &x : a.v)
+    r.v.push_back(c_neg(x));
   return r;
 }
 
 /// numpy.prod (multiply.reduce: sequential from the first element; 1.0 for an empty array).
-std::pair<cplx, bool> prod(const Arr& a) {
+/// numpy's complex reduce loop may be compiled with FMA contraction, so the last bit of a gain
+/// can differ; nothing downstream branches on gains.
+std::pair<cplx, bool> prod(const Arr &a) {
   if (a.v.empty()) return {promote(1.0), a.cx};
   cplx acc = a.v.front();
   for (std::size_t i = 1; i < a.v.size(); ++i)
@@ -90,7 +102,7 @@ std::pair<cplx, bool> prod(const Arr& a) {
 }
 
 /// real(prod(num) / prod(den)) with numpy's dtype promotion for the division.
-double prod_ratio_real(const Arr& num, const Arr& den) {
+double prod_ratio_real(const Arr &num, const Arr &den) {
   const auto [n, ncx] = prod(num);
   const auto [d, dcx] = prod(den);
   if (!ncx && !dcx) return n.real() / d.real();
@@ -110,15 +122,13 @@ double prod_ratio_real(const Arr& num, const Arr& den) {
 /// N = 10 designs differed from scipy by 1e-7 with the AGM; they agree to 1e-10 with this).
 double ellipk_from_m1(double m1) {
   static constexpr std::array<double, 11> kP = {
-      1.37982864606273237150e-4, 2.28025724005875567385e-3, 7.97404013220415179367e-3,
-      9.85821379021226008714e-3, 6.87489687449949877925e-3, 6.18901033637687613229e-3,
-      8.79078273952743772254e-3, 1.49380448916805252718e-2, 3.08851465246711995998e-2,
-      9.65735902811690126535e-2, 1.38629436111989062502e0};
+      1.37982864606273237150e-4, 2.28025724005875567385e-3, 7.97404013220415179367e-3, 9.85821379021226008714e-3,
+      6.87489687449949877925e-3, 6.18901033637687613229e-3, 8.79078273952743772254e-3, 1.49380448916805252718e-2,
+      3.08851465246711995998e-2, 9.65735902811690126535e-2, 1.38629436111989062502e0};
   static constexpr std::array<double, 11> kQ = {
-      2.94078955048598507511e-5, 9.14184723865917226571e-4, 5.94058303753167793257e-3,
-      1.54850516649762399335e-2, 2.39089602715924892727e-2, 3.01204715227604046988e-2,
-      3.73774314173823228969e-2, 4.88280347570998239232e-2, 7.03124996963957469739e-2,
-      1.24999999999870820058e-1, 4.99999999999999999821e-1};
+      2.94078955048598507511e-5, 9.14184723865917226571e-4, 5.94058303753167793257e-3, 1.54850516649762399335e-2,
+      2.39089602715924892727e-2, 3.01204715227604046988e-2, 3.73774314173823228969e-2, 4.88280347570998239232e-2,
+      7.03124996963957469739e-2, 1.24999999999870820058e-1, 4.99999999999999999821e-1};
   constexpr double kMachEp = 1.11022302462515654042e-16;
   constexpr double kLog4 = 1.3862943611198906188;
   if (!(m1 > 0.0)) return INFINITY; // m == 1 (or NaN): logarithmic singularity
@@ -144,7 +154,8 @@ struct Jacobi {
 
 /// scipy.special.ellipj(u, m) for real u, 0 <= m <= 1: cephes ellpj's algorithm (AGM scale, then
 /// descending Landen back-recurrence on the amplitude), with its two series branches for m
-/// within 1e-9 of 0 and 1e-10 of 1, so that sn/cn/dn match scipy to the last bits.
+/// within 1e-9 of 0 and 1e-10 of 1. Same operations as scipy: sn and cn come out bit-identical,
+/// dn within a few ulps (dn = cn / cos(phi - prev) is ill-conditioned near u = K).
 Jacobi ellipj(double u, double m) {
   constexpr double kMachEp = 1.11022302462515654042e-16; // 2^-53 as cephes MACHEP
   if (m < 1.0e-9) {
@@ -197,7 +208,7 @@ double pow10m1(double x) {
 }
 
 /// Sum of exactly 8 terms in numpy's pairwise order (np.sum of an 8-element float64 array).
-double sum8(const std::array<double, 8>& r) {
+double sum8(const std::array<double, 8> &r) {
   return ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
 }
 
@@ -238,7 +249,8 @@ std::optional<cplx> arc_jac_sn(cplx w, double m) {
     if (ks.size() > 11) return std::nullopt; // scipy's _ARC_JAC_SN_MAXITER = 10
   }
   double kprod = 1.0 + ks[1];
-  for (std::size_t i = 2; i < ks.size(); ++i) kprod *= 1.0 + ks[i];
+  for (std::size_t i = 2; i < ks.size(); ++i)
+    kprod *= 1.0 + ks[i];
   const double big_k = kprod * kPi / 2.0;
   cplx wn = w;
   for (std::size_t i = 0; i + 1 < ks.size(); ++i) {
@@ -312,7 +324,7 @@ Proto cheb2ap(int n, double rs) {
   // Butterworth circle squeezed into the Chebyshev ellipse, then inverted.
   const double sh = std::sinh(mu);
   const cplx jch = c_mul(cplx(0.0, 1.0), promote(std::cosh(mu)));
-  for (const cplx& b : unit_circle_poles(n)) {
+  for (const cplx &b : unit_circle_poles(n)) {
     const cplx warped = c_add(promote(sh * b.real()), c_mul(jch, promote(b.imag())));
     r.p.v.push_back(c_div(promote(1.0), warped));
   }
@@ -335,9 +347,8 @@ Result<Proto> ellipap(int n, double rp, double rs) {
   const double eps = std::sqrt(eps_sq);
   const double ck1_sq = eps_sq / pow10m1(0.1 * rs);
   const auto infeasible = [&] {
-    return fail(Errc::config, "ellip order " + std::to_string(n) +
-                                  " is numerically infeasible for these rp/rs (scipy fails too); "
-                                  "lower rs or the order");
+    return fail(Errc::config, "ellip order " + std::to_string(n) + " with rp " + fmt(rp) + " dB, rs " + fmt(rs) +
+                                  " dB is numerically infeasible; lower rs or the order");
   };
   if (!(ck1_sq > 0.0) || !std::isfinite(ck1_sq)) return infeasible();
   const double k1 = ellipk(ck1_sq);
@@ -346,17 +357,19 @@ Result<Proto> ellipap(int n, double rp, double rs) {
   if (!std::isfinite(m) || !(m > 0.0) || !(m < 1.0) || !std::isfinite(capk)) return infeasible();
 
   std::vector<Jacobi> scd;
-  for (int j = 1 - n % 2; j < n; j += 2) scd.push_back(ellipj(j * capk / n, m));
+  for (int j = 1 - n % 2; j < n; j += 2)
+    scd.push_back(ellipj(j * capk / n, m));
 
   constexpr double kEpsilon = 2e-16; // scipy's EPSILON for dropping the sn == 0 zero (odd N)
   std::vector<cplx> zpos;
-  for (const Jacobi& e : scd) {
+  for (const Jacobi &e : scd) {
     if (!(std::fabs(e.sn) > kEpsilon)) continue;
     const double zi = 1.0 / (std::sqrt(m) * e.sn);
     zpos.push_back(c_mul(cplx(0.0, 1.0), promote(zi)));
   }
   r.z.v = zpos;
-  for (const cplx& z : zpos) r.z.v.push_back(c_conj(z));
+  for (const cplx &z : zpos)
+    r.z.v.push_back(c_conj(z));
 
   const auto sc = arc_jac_sc1(1.0 / eps, ck1_sq);
   if (!sc) return infeasible();
@@ -364,7 +377,7 @@ Result<Proto> ellipap(int n, double rp, double rs) {
   const Jacobi v = ellipj(v0, 1.0 - m);
 
   std::vector<cplx> p;
-  for (const Jacobi& e : scd) {
+  for (const Jacobi &e : scd) {
     // -(c d sv cv + 1j s dv) / (1 - (d sv)^2)
     const double re = e.cn * e.dn * v.sn * v.cn;
     const cplx im = c_mul(c_mul(cplx(0.0, 1.0), promote(e.sn)), promote(v.dn));
@@ -376,12 +389,14 @@ Result<Proto> ellipap(int n, double rp, double rs) {
   if (n % 2 == 1) {
     // Only the non-real poles get a conjugate partner; the real one (sn == 0) stays single.
     cplx ss{0.0, 0.0};
-    for (const cplx& x : p) ss = c_add(ss, c_mul(x, c_conj(x)));
+    for (const cplx &x : p)
+      ss = c_add(ss, c_mul(x, c_conj(x)));
     const double thr = kEpsilon * std::sqrt(ss.real());
-    for (const cplx& x : p)
+    for (const cplx &x : p)
       if (std::fabs(x.imag()) > thr) r.p.v.push_back(c_conj(x));
   } else {
-    for (const cplx& x : p) r.p.v.push_back(c_conj(x));
+    for (const cplx &x : p)
+      r.p.v.push_back(c_conj(x));
   }
   r.k = prod_ratio_real(negate(r.p), negate(r.z));
   if (n % 2 == 0) r.k = r.k / std::sqrt(1.0 + eps_sq);
@@ -393,20 +408,20 @@ Result<Proto> ellipap(int n, double rp, double rs) {
 // lp2bs_zpk / bilinear_zpk.
 // ---------------------------------------------------------------------------------------------
 
-Arr append(Arr a, const cplx& value, std::size_t count, bool value_is_complex) {
+Arr append(Arr a, const cplx &value, std::size_t count, bool value_is_complex) {
   a.cx = a.cx || value_is_complex;
   a.v.insert(a.v.end(), count, value);
   return a;
 }
 
-std::size_t relative_degree(const Proto& f) { return f.p.v.size() - f.z.v.size(); }
+std::size_t relative_degree(const Proto &f) { return f.p.v.size() - f.z.v.size(); }
 
-Proto lp2lp(const Proto& f, double wo) {
+Proto lp2lp(const Proto &f, double wo) {
   const std::size_t degree = relative_degree(f);
   return {scale(f.z, wo), scale(f.p, wo), f.k * std::pow(wo, static_cast<double>(degree))};
 }
 
-Proto lp2hp(const Proto& f, double wo) {
+Proto lp2hp(const Proto &f, double wo) {
   const std::size_t degree = relative_degree(f);
   Proto r;
   r.z = append(rdiv(wo, f.z), promote(0.0), degree, false); // zeros at infinity move to the origin
@@ -415,11 +430,12 @@ Proto lp2hp(const Proto& f, double wo) {
   return r;
 }
 
-/// x*bw/2 shifted to +-wo: [x + sqrt(x^2 - wo^2) for all x] followed by [x - sqrt(...)].
-std::vector<cplx> band_shift(const std::vector<cplx>& xs, double wo) {
+/// Moves baseband values x to the band edges around +-wo, in scipy's array order:
+/// [x + sqrt(x^2 - wo^2) for all x] followed by [x - sqrt(x^2 - wo^2) for all x].
+std::vector<cplx> band_shift(const std::vector<cplx> &xs, double wo) {
   std::vector<cplx> plus, minus;
   const double wo2 = wo * wo;
-  for (const cplx& x : xs) {
+  for (const cplx &x : xs) {
     const cplx s = std::sqrt(c_sub(c_mul(x, x), promote(wo2)));
     plus.push_back(c_add(x, s));
     minus.push_back(c_sub(x, s));
@@ -429,14 +445,14 @@ std::vector<cplx> band_shift(const std::vector<cplx>& xs, double wo) {
 }
 
 /// numpy `x * bw / 2` (evaluated left to right) for a float or complex array.
-Arr half_scale(const Arr& a, double bw) {
+Arr half_scale(const Arr &a, double bw) {
   Arr r{{}, a.cx};
-  for (const cplx& x : a.v)
+  for (const cplx &x : a.v)
     r.v.push_back(a.cx ? c_div(c_mul(x, promote(bw)), promote(2.0)) : promote(x.real() * bw / 2.0));
   return r;
 }
 
-Proto lp2bp(const Proto& f, double wo, double bw) {
+Proto lp2bp(const Proto &f, double wo, double bw) {
   const std::size_t degree = relative_degree(f);
   Proto r;
   r.z.v = band_shift(half_scale(f.z, bw).v, wo);
@@ -446,7 +462,7 @@ Proto lp2bp(const Proto& f, double wo, double bw) {
   return r;
 }
 
-Proto lp2bs(const Proto& f, double wo, double bw) {
+Proto lp2bs(const Proto &f, double wo, double bw) {
   const std::size_t degree = relative_degree(f);
   Proto r;
   r.z.v = band_shift(rdiv(bw / 2.0, f.z).v, wo);
@@ -459,14 +475,14 @@ Proto lp2bs(const Proto& f, double wo, double bw) {
   return r;
 }
 
-Proto bilinear(const Proto& f, double fs) {
+Proto bilinear(const Proto &f, double fs) {
   const std::size_t degree = relative_degree(f);
   const double fs2 = 2.0 * fs;
-  const auto map = [fs2](const Arr& a, Arr& plus, Arr& minus) {
+  const auto map = [fs2](const Arr &a, Arr &plus, Arr &minus) {
     Arr out{{}, a.cx};
     plus = Arr{{}, a.cx};
     minus = Arr{{}, a.cx};
-    for (const cplx& x : a.v) {
+    for (const cplx &x : a.v) {
       if (a.cx) {
         const cplx num = c_add(promote(fs2), x), den = c_sub(promote(fs2), x);
         plus.v.push_back(num);
@@ -507,25 +523,30 @@ std::optional<Split> cplxreal(std::vector<cplx> z) {
   if (z.empty()) return out;
   constexpr double tol = 100.0 * 2.220446049250313e-16;
   // np.lexsort((abs(imag), real)) is a stable sort on (real, |imag|).
-  std::stable_sort(z.begin(), z.end(), [](const cplx& a, const cplx& b) {
+  std::stable_sort(z.begin(), z.end(), [](const cplx &a, const cplx &b) {
     if (a.real() != b.real()) return a.real() < b.real();
     return std::fabs(a.imag()) < std::fabs(b.imag());
   });
   std::vector<cplx> zp, zn;
-  for (const cplx& x : z) {
-    if (std::fabs(x.imag()) <= tol * std::abs(x)) out.zr.push_back(x.real());
-    else if (x.imag() > 0.0) zp.push_back(x);
-    else if (x.imag() < 0.0) zn.push_back(x);
-    else return std::nullopt; // NaN
+  for (const cplx &x : z) {
+    if (std::fabs(x.imag()) <= tol * std::abs(x))
+      out.zr.push_back(x.real());
+    else if (x.imag() > 0.0)
+      zp.push_back(x);
+    else if (x.imag() < 0.0)
+      zn.push_back(x);
+    else
+      return std::nullopt; // NaN
   }
   if (zp.size() != zn.size()) return std::nullopt;
   if (zp.empty()) return out;
   // Runs of (nearly) equal real part are re-sorted by |imag| so pairs line up.
-  const auto by_abs_imag = [](const cplx& a, const cplx& b) { return std::fabs(a.imag()) < std::fabs(b.imag()); };
+  const auto by_abs_imag = [](const cplx &a, const cplx &b) { return std::fabs(a.imag()) < std::fabs(b.imag()); };
   std::size_t start = 0;
   while (start < zp.size()) {
     std::size_t stop = start + 1;
-    while (stop < zp.size() && zp[stop].real() - zp[stop - 1].real() <= tol * std::abs(zp[stop - 1])) ++stop;
+    while (stop < zp.size() && zp[stop].real() - zp[stop - 1].real() <= tol * std::abs(zp[stop - 1]))
+      ++stop;
     if (stop - start > 1) {
       const auto s = static_cast<std::ptrdiff_t>(start), e = static_cast<std::ptrdiff_t>(stop);
       std::stable_sort(zp.begin() + s, zp.begin() + e, by_abs_imag);
@@ -540,10 +561,10 @@ std::optional<Split> cplxreal(std::vector<cplx> z) {
   return out;
 }
 
-bool is_real(const cplx& x) { return x.imag() == 0.0; }
+bool is_real(const cplx &x) { return x.imag() == 0.0; }
 
 /// scipy's idx_worst for digital systems: the pole closest to the unit circle (first on ties).
-std::size_t idx_worst(const std::vector<cplx>& p, const std::vector<std::size_t>& candidates) {
+std::size_t idx_worst(const std::vector<cplx> &p, const std::vector<std::size_t> &candidates) {
   std::size_t best = candidates.front();
   double best_d = std::fabs(1.0 - std::abs(p[best]));
   for (std::size_t c : candidates) {
@@ -558,19 +579,23 @@ std::size_t idx_worst(const std::vector<cplx>& p, const std::vector<std::size_t>
 
 std::vector<std::size_t> all_indices(std::size_t n) {
   std::vector<std::size_t> idx(n);
-  for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+  for (std::size_t i = 0; i < n; ++i)
+    idx[i] = i;
   return idx;
 }
 
 enum class Want { real, complex, any };
 
 /// scipy _nearest_real_complex_idx: the element of `fro` nearest to `to` that has the wanted
-/// realness (argsort of distances; equal distances keep array order).
-std::optional<std::size_t> nearest_idx(const std::vector<cplx>& fro, cplx to, Want which) {
+/// realness. Equal distances keep array order, as numpy's argsort does for up to 17 elements;
+/// beyond that numpy's introsort may pick another of equally distant elements, which only
+/// matters if they differ, and then the tie is decided by rounding noise anyway.
+std::optional<std::size_t> nearest_idx(const std::vector<cplx> &fro, cplx to, Want which) {
   std::vector<std::size_t> order = all_indices(fro.size());
   std::vector<double> dist;
   dist.reserve(fro.size());
-  for (const cplx& x : fro) dist.push_back(std::abs(c_sub(x, to)));
+  for (const cplx &x : fro)
+    dist.push_back(std::abs(c_sub(x, to)));
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return dist[a] < dist[b]; });
   for (std::size_t i : order) {
     if (which == Want::any || (which == Want::real) == is_real(fro[i])) return i;
@@ -578,7 +603,7 @@ std::optional<std::size_t> nearest_idx(const std::vector<cplx>& fro, cplx to, Wa
   return std::nullopt;
 }
 
-cplx take(std::vector<cplx>& v, std::size_t i) {
+cplx take(std::vector<cplx> &v, std::size_t i) {
   const cplx x = v[i];
   v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
   return x;
@@ -586,9 +611,9 @@ cplx take(std::vector<cplx>& v, std::size_t i) {
 
 /// numpy.poly of up to two roots: [1, -r] or [1, -r1 - r2, r1 r2] (real part; every call site
 /// passes a real root, a real pair or a conjugate pair).
-std::vector<double> poly(const std::vector<cplx>& roots) {
+std::vector<double> poly(const std::vector<cplx> &roots) {
   std::vector<cplx> a{promote(1.0)};
-  for (const cplx& r : roots) {
+  for (const cplx &r : roots) {
     const cplx nr = c_neg(r);
     std::vector<cplx> next(a.size() + 1, cplx(0.0, 0.0));
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -598,23 +623,20 @@ std::vector<double> poly(const std::vector<cplx>& roots) {
     a = std::move(next);
   }
   std::vector<double> out;
-  for (const cplx& x : a) out.push_back(x.real());
+  for (const cplx &x : a)
+    out.push_back(x.real());
   return out;
 }
 
 /// scipy _single_zpksos with k = 1: coefficients right-aligned in b and in a.
-SosRow single_section(const std::vector<cplx>& z, const std::vector<cplx>& p) {
+SosRow single_section(const std::vector<cplx> &z, const std::vector<cplx> &p) {
   SosRow row{0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   const std::vector<double> b = poly(z), a = poly(p);
-  for (std::size_t i = 0; i < b.size(); ++i) row[3 - b.size() + i] = b[i];
-  for (std::size_t i = 0; i < a.size(); ++i) row[6 - a.size() + i] = a[i];
+  for (std::size_t i = 0; i < b.size(); ++i)
+    row[3 - b.size() + i] = b[i];
+  for (std::size_t i = 0; i < a.size(); ++i)
+    row[6 - a.size() + i] = a[i];
   return row;
-}
-
-std::string fmt(double x) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, res.ptr);
 }
 
 std::string family_name(FilterFamily f) {
@@ -638,13 +660,12 @@ std::string band_name(BandType b) {
 }
 
 /// Checks everything scipy.signal.iirfilter checks (and what it lets through but is nonsense).
-Result<void> validate(const IirDesign& d, double fs_hz) {
+Result<void> validate(const IirDesign &d, double fs_hz) {
   if (!std::isfinite(fs_hz) || !(fs_hz > 0.0))
     return fail(Errc::config, "sampling rate must be a finite number > 0 Hz, got " + fmt(fs_hz));
   if (d.order < 1) return fail(Errc::config, "order must be >= 1, got " + std::to_string(d.order));
   if (d.order > kMaxIirOrder)
-    return fail(Errc::config,
-                "order must be <= " + std::to_string(kMaxIirOrder) + ", got " + std::to_string(d.order));
+    return fail(Errc::config, "order must be <= " + std::to_string(kMaxIirOrder) + ", got " + std::to_string(d.order));
 
   const bool band = d.btype == BandType::bandpass || d.btype == BandType::bandstop;
   const std::string bname = band_name(d.btype);
@@ -653,10 +674,8 @@ Result<void> validate(const IirDesign& d, double fs_hz) {
       return fail(Errc::config, bname + " needs cutoff [low, high] with 0 < low < high");
   } else {
     if (d.cutoff_hz.size() != 1)
-      return fail(Errc::config,
-                  bname + " needs exactly one cutoff, got " + std::to_string(d.cutoff_hz.size()));
-    if (!(d.cutoff_hz[0] > 0.0))
-      return fail(Errc::config, "cutoff must be > 0 Hz, got " + fmt(d.cutoff_hz[0]));
+      return fail(Errc::config, bname + " needs exactly one cutoff, got " + std::to_string(d.cutoff_hz.size()));
+    if (!(d.cutoff_hz[0] > 0.0)) return fail(Errc::config, "cutoff must be > 0 Hz, got " + fmt(d.cutoff_hz[0]));
   }
   for (double f : d.cutoff_hz) {
     // scipy's test is on the normalized frequency 2 f / fs < 1.
@@ -677,11 +696,11 @@ Result<void> validate(const IirDesign& d, double fs_hz) {
   return {};
 }
 
-bool finite(const cplx& x) { return std::isfinite(x.real()) && std::isfinite(x.imag()); }
+bool finite(const cplx &x) { return std::isfinite(x.real()) && std::isfinite(x.imag()); }
 
 } // namespace
 
-Result<Zpk> design_iir_zpk(const IirDesign& d, double fs_hz) {
+Result<Zpk> design_iir_zpk(const IirDesign &d, double fs_hz) {
   if (auto v = validate(d, fs_hz); !v) return std::move(v).error();
   const int n = d.order;
 
@@ -727,10 +746,12 @@ Result<Zpk> design_iir_zpk(const IirDesign& d, double fs_hz) {
 
   const std::string what = family_name(d.ftype) + " " + band_name(d.btype) + " of order " + std::to_string(n);
   bool ok = std::isfinite(out.k);
-  for (const cplx& x : out.z) ok = ok && finite(x);
-  for (const cplx& x : out.p) ok = ok && finite(x);
+  for (const cplx &x : out.z)
+    ok = ok && finite(x);
+  for (const cplx &x : out.p)
+    ok = ok && finite(x);
   if (!ok) return fail(Errc::config, what + " is numerically infeasible (non-finite coefficients)");
-  for (const cplx& x : out.p) {
+  for (const cplx &x : out.p) {
     if (!(std::abs(x) < 1.0))
       return fail(Errc::config, what + " is numerically unstable (a pole lies on or outside the unit "
                                        "circle); lower the order or move the cutoff away from 0 and Nyquist");
@@ -740,7 +761,7 @@ Result<Zpk> design_iir_zpk(const IirDesign& d, double fs_hz) {
   return out;
 }
 
-Result<std::vector<SosRow>> zpk_to_sos(const Zpk& zpk) {
+Result<std::vector<SosRow>> zpk_to_sos(const Zpk &zpk) {
   std::vector<cplx> z = zpk.z, p = zpk.p;
   if (z.empty() && p.empty()) return std::vector<SosRow>{SosRow{zpk.k, 0.0, 0.0, 1.0, 0.0, 0.0}};
 
@@ -753,9 +774,10 @@ Result<std::vector<SosRow>> zpk_to_sos(const Zpk& zpk) {
     z.push_back(cplx(0.0, 0.0));
   }
 
-  const auto join = [](const std::optional<Split>& s) {
+  const auto join = [](const std::optional<Split> &s) {
     std::vector<cplx> v = s->zc;
-    for (double r : s->zr) v.push_back(promote(r));
+    for (double r : s->zr)
+      v.push_back(promote(r));
     return v;
   };
   const auto zs = cplxreal(z);
@@ -765,10 +787,10 @@ Result<std::vector<SosRow>> zpk_to_sos(const Zpk& zpk) {
   z = join(zs);
   p = join(ps);
 
-  const auto count_real = [](const std::vector<cplx>& v) {
+  const auto count_real = [](const std::vector<cplx> &v) {
     return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), is_real));
   };
-  const auto real_indices = [](const std::vector<cplx>& v) {
+  const auto real_indices = [](const std::vector<cplx> &v) {
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < v.size(); ++i)
       if (is_real(v[i])) idx.push_back(i);
@@ -823,11 +845,12 @@ Result<std::vector<SosRow>> zpk_to_sos(const Zpk& zpk) {
   }
   if (!p.empty() || !z.empty()) return internal();
 
-  for (std::size_t i = 0; i < 3; ++i) sos[0][i] *= zpk.k; // scipy puts all the gain in section 0
+  for (std::size_t i = 0; i < 3; ++i)
+    sos[0][i] *= zpk.k; // scipy puts all the gain in section 0
   return sos;
 }
 
-Result<std::vector<SosRow>> design_iir_sos(const IirDesign& d, double fs_hz) {
+Result<std::vector<SosRow>> design_iir_sos(const IirDesign &d, double fs_hz) {
   auto zpk = design_iir_zpk(d, fs_hz);
   if (!zpk) return std::move(zpk).error();
   return zpk_to_sos(*zpk);
