@@ -6,7 +6,7 @@
 
 namespace dasflow::atoms {
 
-void register_builtin_atoms(Registry &registry) {
+void register_builtin_atoms(Registry& registry) {
   registry.add("iirfilter", &IirFilter::from_config);
   registry.add("sosfilter", &SosFilter::from_config);
   registry.add("lfilter", &LFilter::from_config);

@@ -5,7 +5,7 @@
 
 namespace dasflow {
 
-int yaml_line(const YAML::Node &node) {
+int yaml_line(const YAML::Node& node) {
   const YAML::Mark m = node.Mark();
   return m.line < 0 ? 0 : m.line + 1;
 }
@@ -13,9 +13,9 @@ int yaml_line(const YAML::Node &node) {
 namespace {
 
 /// A scalar written without quotes: yaml-cpp tags quoted scalars "!", plain ones "?" or "".
-bool is_plain_scalar(const YAML::Node &n) { return n.IsScalar() && n.Tag() != "!"; }
+bool is_plain_scalar(const YAML::Node& n) { return n.IsScalar() && n.Tag() != "!"; }
 
-std::string describe(const YAML::Node &n) {
+std::string describe(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "nothing";
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a mapping";
@@ -24,9 +24,9 @@ std::string describe(const YAML::Node &n) {
 
 /// Parses a plain YAML scalar as a finite double with strtod (yaml-cpp's own conversion accepts
 /// things like "1e5abc" on some versions and not ".inf" consistently).
-std::optional<double> parse_double(const std::string &s) {
+std::optional<double> parse_double(const std::string& s) {
   if (s.empty()) return std::nullopt;
-  char *end = nullptr;
+  char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
   if (end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
@@ -34,7 +34,7 @@ std::optional<double> parse_double(const std::string &s) {
 
 } // namespace
 
-ConfigReader::ConfigReader(const YAML::Node &map, std::string path) : map_(map) {
+ConfigReader::ConfigReader(const YAML::Node& map, std::string path) : map_(map) {
   origin_.path = std::move(path);
   origin_.line = yaml_line(map);
   if (!map.IsMap()) {
@@ -42,7 +42,7 @@ ConfigReader::ConfigReader(const YAML::Node &map, std::string path) : map_(map) 
                       (origin_.line > 0 ? " (line " + std::to_string(origin_.line) + ")" : ""));
     return;
   }
-  for (const auto &kv : map) {
+  for (const auto& kv : map) {
     const int l = yaml_line(kv.first);
     origin_.key_lines[kv.first.Scalar()] = l > 0 ? l : origin_.line;
   }
@@ -62,7 +62,7 @@ YAML::Node ConfigReader::get(std::string_view key) {
   return map_[std::string(key)];
 }
 
-std::optional<double> ConfigReader::scalar_number(const YAML::Node &n, std::string_view key, std::string_view where) {
+std::optional<double> ConfigReader::scalar_number(const YAML::Node& n, std::string_view key, std::string_view where) {
   if (is_plain_scalar(n))
     if (auto v = parse_double(n.Scalar())) return v;
   error(key, std::string(where) + "must be a finite number, got " + describe(n));
@@ -175,15 +175,15 @@ Result<void> ConfigReader::finish() const {
   std::vector<std::string> all = errors_;
   if (map_.IsMap()) {
     std::string known_list;
-    for (const auto &k : known_)
+    for (const auto& k : known_)
       known_list += (known_list.empty() ? "" : ", ") + k;
-    for (const auto &[key, line] : origin_.key_lines)
+    for (const auto& [key, line] : origin_.key_lines)
       if (known_.count(key) == 0)
         all.push_back(origin_.error(key, "unknown key (known keys: " + known_list + ")").message);
   }
   if (all.empty()) return {};
   std::string m;
-  for (const auto &e : all)
+  for (const auto& e : all)
     m += (m.empty() ? "" : "\n") + e;
   return fail(Errc::config, std::move(m));
 }

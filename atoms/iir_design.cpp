@@ -65,27 +65,27 @@ struct Arr {
 };
 
 /// numpy `x * s` (or `s * x`) for a Python float s.
-Arr scale(const Arr &a, double s) {
+Arr scale(const Arr& a, double s) {
   Arr r{{}, a.cx};
   r.v.reserve(a.v.size());
-  for (const cplx &x : a.v)
+  for (const cplx& x : a.v)
     r.v.push_back(a.cx ? c_mul(x, promote(s)) : promote(x.real() * s));
   return r;
 }
 
 /// numpy `s / x` for a Python float s.
-Arr rdiv(double s, const Arr &a) {
+Arr rdiv(double s, const Arr& a) {
   Arr r{{}, a.cx};
   r.v.reserve(a.v.size());
-  for (const cplx &x : a.v)
+  for (const cplx& x : a.v)
     r.v.push_back(a.cx ? c_div(promote(s), x) : promote(s / x.real()));
   return r;
 }
 
-Arr negate(const Arr &a) {
+Arr negate(const Arr& a) {
   Arr r{{}, a.cx};
   r.v.reserve(a.v.size());
-  for (const cplx &x : a.v)
+  for (const cplx& x : a.v)
     r.v.push_back(c_neg(x));
   return r;
 }
@@ -93,7 +93,7 @@ Arr negate(const Arr &a) {
 /// numpy.prod (multiply.reduce: sequential from the first element; 1.0 for an empty array).
 /// numpy's complex reduce loop may be compiled with FMA contraction, so the last bit of a gain
 /// can differ; nothing downstream branches on gains.
-std::pair<cplx, bool> prod(const Arr &a) {
+std::pair<cplx, bool> prod(const Arr& a) {
   if (a.v.empty()) return {promote(1.0), a.cx};
   cplx acc = a.v.front();
   for (std::size_t i = 1; i < a.v.size(); ++i)
@@ -102,7 +102,7 @@ std::pair<cplx, bool> prod(const Arr &a) {
 }
 
 /// real(prod(num) / prod(den)) with numpy's dtype promotion for the division.
-double prod_ratio_real(const Arr &num, const Arr &den) {
+double prod_ratio_real(const Arr& num, const Arr& den) {
   const auto [n, ncx] = prod(num);
   const auto [d, dcx] = prod(den);
   if (!ncx && !dcx) return n.real() / d.real();
@@ -208,7 +208,7 @@ double pow10m1(double x) {
 }
 
 /// Sum of exactly 8 terms in numpy's pairwise order (np.sum of an 8-element float64 array).
-double sum8(const std::array<double, 8> &r) {
+double sum8(const std::array<double, 8>& r) {
   return ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
 }
 
@@ -324,7 +324,7 @@ Proto cheb2ap(int n, double rs) {
   // Butterworth circle squeezed into the Chebyshev ellipse, then inverted.
   const double sh = std::sinh(mu);
   const cplx jch = c_mul(cplx(0.0, 1.0), promote(std::cosh(mu)));
-  for (const cplx &b : unit_circle_poles(n)) {
+  for (const cplx& b : unit_circle_poles(n)) {
     const cplx warped = c_add(promote(sh * b.real()), c_mul(jch, promote(b.imag())));
     r.p.v.push_back(c_div(promote(1.0), warped));
   }
@@ -362,13 +362,13 @@ Result<Proto> ellipap(int n, double rp, double rs) {
 
   constexpr double kEpsilon = 2e-16; // scipy's EPSILON for dropping the sn == 0 zero (odd N)
   std::vector<cplx> zpos;
-  for (const Jacobi &e : scd) {
+  for (const Jacobi& e : scd) {
     if (!(std::fabs(e.sn) > kEpsilon)) continue;
     const double zi = 1.0 / (std::sqrt(m) * e.sn);
     zpos.push_back(c_mul(cplx(0.0, 1.0), promote(zi)));
   }
   r.z.v = zpos;
-  for (const cplx &z : zpos)
+  for (const cplx& z : zpos)
     r.z.v.push_back(c_conj(z));
 
   const auto sc = arc_jac_sc1(1.0 / eps, ck1_sq);
@@ -377,7 +377,7 @@ Result<Proto> ellipap(int n, double rp, double rs) {
   const Jacobi v = ellipj(v0, 1.0 - m);
 
   std::vector<cplx> p;
-  for (const Jacobi &e : scd) {
+  for (const Jacobi& e : scd) {
     // -(c d sv cv + 1j s dv) / (1 - (d sv)^2)
     const double re = e.cn * e.dn * v.sn * v.cn;
     const cplx im = c_mul(c_mul(cplx(0.0, 1.0), promote(e.sn)), promote(v.dn));
@@ -389,13 +389,13 @@ Result<Proto> ellipap(int n, double rp, double rs) {
   if (n % 2 == 1) {
     // Only the non-real poles get a conjugate partner; the real one (sn == 0) stays single.
     cplx ss{0.0, 0.0};
-    for (const cplx &x : p)
+    for (const cplx& x : p)
       ss = c_add(ss, c_mul(x, c_conj(x)));
     const double thr = kEpsilon * std::sqrt(ss.real());
-    for (const cplx &x : p)
+    for (const cplx& x : p)
       if (std::fabs(x.imag()) > thr) r.p.v.push_back(c_conj(x));
   } else {
-    for (const cplx &x : p)
+    for (const cplx& x : p)
       r.p.v.push_back(c_conj(x));
   }
   r.k = prod_ratio_real(negate(r.p), negate(r.z));
@@ -408,20 +408,20 @@ Result<Proto> ellipap(int n, double rp, double rs) {
 // lp2bs_zpk / bilinear_zpk.
 // ---------------------------------------------------------------------------------------------
 
-Arr append(Arr a, const cplx &value, std::size_t count, bool value_is_complex) {
+Arr append(Arr a, const cplx& value, std::size_t count, bool value_is_complex) {
   a.cx = a.cx || value_is_complex;
   a.v.insert(a.v.end(), count, value);
   return a;
 }
 
-std::size_t relative_degree(const Proto &f) { return f.p.v.size() - f.z.v.size(); }
+std::size_t relative_degree(const Proto& f) { return f.p.v.size() - f.z.v.size(); }
 
-Proto lp2lp(const Proto &f, double wo) {
+Proto lp2lp(const Proto& f, double wo) {
   const std::size_t degree = relative_degree(f);
   return {scale(f.z, wo), scale(f.p, wo), f.k * std::pow(wo, static_cast<double>(degree))};
 }
 
-Proto lp2hp(const Proto &f, double wo) {
+Proto lp2hp(const Proto& f, double wo) {
   const std::size_t degree = relative_degree(f);
   Proto r;
   r.z = append(rdiv(wo, f.z), promote(0.0), degree, false); // zeros at infinity move to the origin
@@ -432,10 +432,10 @@ Proto lp2hp(const Proto &f, double wo) {
 
 /// Moves baseband values x to the band edges around +-wo, in scipy's array order:
 /// [x + sqrt(x^2 - wo^2) for all x] followed by [x - sqrt(x^2 - wo^2) for all x].
-std::vector<cplx> band_shift(const std::vector<cplx> &xs, double wo) {
+std::vector<cplx> band_shift(const std::vector<cplx>& xs, double wo) {
   std::vector<cplx> plus, minus;
   const double wo2 = wo * wo;
-  for (const cplx &x : xs) {
+  for (const cplx& x : xs) {
     const cplx s = std::sqrt(c_sub(c_mul(x, x), promote(wo2)));
     plus.push_back(c_add(x, s));
     minus.push_back(c_sub(x, s));
@@ -445,14 +445,14 @@ std::vector<cplx> band_shift(const std::vector<cplx> &xs, double wo) {
 }
 
 /// numpy `x * bw / 2` (evaluated left to right) for a float or complex array.
-Arr half_scale(const Arr &a, double bw) {
+Arr half_scale(const Arr& a, double bw) {
   Arr r{{}, a.cx};
-  for (const cplx &x : a.v)
+  for (const cplx& x : a.v)
     r.v.push_back(a.cx ? c_div(c_mul(x, promote(bw)), promote(2.0)) : promote(x.real() * bw / 2.0));
   return r;
 }
 
-Proto lp2bp(const Proto &f, double wo, double bw) {
+Proto lp2bp(const Proto& f, double wo, double bw) {
   const std::size_t degree = relative_degree(f);
   Proto r;
   r.z.v = band_shift(half_scale(f.z, bw).v, wo);
@@ -462,7 +462,7 @@ Proto lp2bp(const Proto &f, double wo, double bw) {
   return r;
 }
 
-Proto lp2bs(const Proto &f, double wo, double bw) {
+Proto lp2bs(const Proto& f, double wo, double bw) {
   const std::size_t degree = relative_degree(f);
   Proto r;
   r.z.v = band_shift(rdiv(bw / 2.0, f.z).v, wo);
@@ -475,14 +475,14 @@ Proto lp2bs(const Proto &f, double wo, double bw) {
   return r;
 }
 
-Proto bilinear(const Proto &f, double fs) {
+Proto bilinear(const Proto& f, double fs) {
   const std::size_t degree = relative_degree(f);
   const double fs2 = 2.0 * fs;
-  const auto map = [fs2](const Arr &a, Arr &plus, Arr &minus) {
+  const auto map = [fs2](const Arr& a, Arr& plus, Arr& minus) {
     Arr out{{}, a.cx};
     plus = Arr{{}, a.cx};
     minus = Arr{{}, a.cx};
-    for (const cplx &x : a.v) {
+    for (const cplx& x : a.v) {
       if (a.cx) {
         const cplx num = c_add(promote(fs2), x), den = c_sub(promote(fs2), x);
         plus.v.push_back(num);
@@ -523,12 +523,12 @@ std::optional<Split> cplxreal(std::vector<cplx> z) {
   if (z.empty()) return out;
   constexpr double tol = 100.0 * 2.220446049250313e-16;
   // np.lexsort((abs(imag), real)) is a stable sort on (real, |imag|).
-  std::stable_sort(z.begin(), z.end(), [](const cplx &a, const cplx &b) {
+  std::stable_sort(z.begin(), z.end(), [](const cplx& a, const cplx& b) {
     if (a.real() != b.real()) return a.real() < b.real();
     return std::fabs(a.imag()) < std::fabs(b.imag());
   });
   std::vector<cplx> zp, zn;
-  for (const cplx &x : z) {
+  for (const cplx& x : z) {
     if (std::fabs(x.imag()) <= tol * std::abs(x))
       out.zr.push_back(x.real());
     else if (x.imag() > 0.0)
@@ -541,7 +541,7 @@ std::optional<Split> cplxreal(std::vector<cplx> z) {
   if (zp.size() != zn.size()) return std::nullopt;
   if (zp.empty()) return out;
   // Runs of (nearly) equal real part are re-sorted by |imag| so pairs line up.
-  const auto by_abs_imag = [](const cplx &a, const cplx &b) { return std::fabs(a.imag()) < std::fabs(b.imag()); };
+  const auto by_abs_imag = [](const cplx& a, const cplx& b) { return std::fabs(a.imag()) < std::fabs(b.imag()); };
   std::size_t start = 0;
   while (start < zp.size()) {
     std::size_t stop = start + 1;
@@ -561,10 +561,10 @@ std::optional<Split> cplxreal(std::vector<cplx> z) {
   return out;
 }
 
-bool is_real(const cplx &x) { return x.imag() == 0.0; }
+bool is_real(const cplx& x) { return x.imag() == 0.0; }
 
 /// scipy's idx_worst for digital systems: the pole closest to the unit circle (first on ties).
-std::size_t idx_worst(const std::vector<cplx> &p, const std::vector<std::size_t> &candidates) {
+std::size_t idx_worst(const std::vector<cplx>& p, const std::vector<std::size_t>& candidates) {
   std::size_t best = candidates.front();
   double best_d = std::fabs(1.0 - std::abs(p[best]));
   for (std::size_t c : candidates) {
@@ -590,11 +590,11 @@ enum class Want { real, complex, any };
 /// realness. Equal distances keep array order, as numpy's argsort does for up to 17 elements;
 /// beyond that numpy's introsort may pick another of equally distant elements, which only
 /// matters if they differ, and then the tie is decided by rounding noise anyway.
-std::optional<std::size_t> nearest_idx(const std::vector<cplx> &fro, cplx to, Want which) {
+std::optional<std::size_t> nearest_idx(const std::vector<cplx>& fro, cplx to, Want which) {
   std::vector<std::size_t> order = all_indices(fro.size());
   std::vector<double> dist;
   dist.reserve(fro.size());
-  for (const cplx &x : fro)
+  for (const cplx& x : fro)
     dist.push_back(std::abs(c_sub(x, to)));
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return dist[a] < dist[b]; });
   for (std::size_t i : order) {
@@ -603,7 +603,7 @@ std::optional<std::size_t> nearest_idx(const std::vector<cplx> &fro, cplx to, Wa
   return std::nullopt;
 }
 
-cplx take(std::vector<cplx> &v, std::size_t i) {
+cplx take(std::vector<cplx>& v, std::size_t i) {
   const cplx x = v[i];
   v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
   return x;
@@ -611,9 +611,9 @@ cplx take(std::vector<cplx> &v, std::size_t i) {
 
 /// numpy.poly of up to two roots: [1, -r] or [1, -r1 - r2, r1 r2] (real part; every call site
 /// passes a real root, a real pair or a conjugate pair).
-std::vector<double> poly(const std::vector<cplx> &roots) {
+std::vector<double> poly(const std::vector<cplx>& roots) {
   std::vector<cplx> a{promote(1.0)};
-  for (const cplx &r : roots) {
+  for (const cplx& r : roots) {
     const cplx nr = c_neg(r);
     std::vector<cplx> next(a.size() + 1, cplx(0.0, 0.0));
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -623,13 +623,13 @@ std::vector<double> poly(const std::vector<cplx> &roots) {
     a = std::move(next);
   }
   std::vector<double> out;
-  for (const cplx &x : a)
+  for (const cplx& x : a)
     out.push_back(x.real());
   return out;
 }
 
 /// scipy _single_zpksos with k = 1: coefficients right-aligned in b and in a.
-SosRow single_section(const std::vector<cplx> &z, const std::vector<cplx> &p) {
+SosRow single_section(const std::vector<cplx>& z, const std::vector<cplx>& p) {
   SosRow row{0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   const std::vector<double> b = poly(z), a = poly(p);
   for (std::size_t i = 0; i < b.size(); ++i)
@@ -660,7 +660,7 @@ std::string band_name(BandType b) {
 }
 
 /// Checks everything scipy.signal.iirfilter checks (and what it lets through but is nonsense).
-Result<void> validate(const IirDesign &d, double fs_hz) {
+Result<void> validate(const IirDesign& d, double fs_hz) {
   if (!std::isfinite(fs_hz) || !(fs_hz > 0.0))
     return fail(Errc::config, "sampling rate must be a finite number > 0 Hz, got " + fmt(fs_hz));
   if (d.order < 1) return fail(Errc::config, "order must be >= 1, got " + std::to_string(d.order));
@@ -696,11 +696,11 @@ Result<void> validate(const IirDesign &d, double fs_hz) {
   return {};
 }
 
-bool finite(const cplx &x) { return std::isfinite(x.real()) && std::isfinite(x.imag()); }
+bool finite(const cplx& x) { return std::isfinite(x.real()) && std::isfinite(x.imag()); }
 
 } // namespace
 
-Result<Zpk> design_iir_zpk(const IirDesign &d, double fs_hz) {
+Result<Zpk> design_iir_zpk(const IirDesign& d, double fs_hz) {
   if (auto v = validate(d, fs_hz); !v) return std::move(v).error();
   const int n = d.order;
 
@@ -746,12 +746,12 @@ Result<Zpk> design_iir_zpk(const IirDesign &d, double fs_hz) {
 
   const std::string what = family_name(d.ftype) + " " + band_name(d.btype) + " of order " + std::to_string(n);
   bool ok = std::isfinite(out.k);
-  for (const cplx &x : out.z)
+  for (const cplx& x : out.z)
     ok = ok && finite(x);
-  for (const cplx &x : out.p)
+  for (const cplx& x : out.p)
     ok = ok && finite(x);
   if (!ok) return fail(Errc::config, what + " is numerically infeasible (non-finite coefficients)");
-  for (const cplx &x : out.p) {
+  for (const cplx& x : out.p) {
     if (!(std::abs(x) < 1.0))
       return fail(Errc::config, what + " is numerically unstable (a pole lies on or outside the unit "
                                        "circle); lower the order or move the cutoff away from 0 and Nyquist");
@@ -761,7 +761,7 @@ Result<Zpk> design_iir_zpk(const IirDesign &d, double fs_hz) {
   return out;
 }
 
-Result<std::vector<SosRow>> zpk_to_sos(const Zpk &zpk) {
+Result<std::vector<SosRow>> zpk_to_sos(const Zpk& zpk) {
   std::vector<cplx> z = zpk.z, p = zpk.p;
   if (z.empty() && p.empty()) return std::vector<SosRow>{SosRow{zpk.k, 0.0, 0.0, 1.0, 0.0, 0.0}};
 
@@ -774,7 +774,7 @@ Result<std::vector<SosRow>> zpk_to_sos(const Zpk &zpk) {
     z.push_back(cplx(0.0, 0.0));
   }
 
-  const auto join = [](const std::optional<Split> &s) {
+  const auto join = [](const std::optional<Split>& s) {
     std::vector<cplx> v = s->zc;
     for (double r : s->zr)
       v.push_back(promote(r));
@@ -787,10 +787,10 @@ Result<std::vector<SosRow>> zpk_to_sos(const Zpk &zpk) {
   z = join(zs);
   p = join(ps);
 
-  const auto count_real = [](const std::vector<cplx> &v) {
+  const auto count_real = [](const std::vector<cplx>& v) {
     return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), is_real));
   };
-  const auto real_indices = [](const std::vector<cplx> &v) {
+  const auto real_indices = [](const std::vector<cplx>& v) {
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < v.size(); ++i)
       if (is_real(v[i])) idx.push_back(i);
@@ -850,7 +850,7 @@ Result<std::vector<SosRow>> zpk_to_sos(const Zpk &zpk) {
   return sos;
 }
 
-Result<std::vector<SosRow>> design_iir_sos(const IirDesign &d, double fs_hz) {
+Result<std::vector<SosRow>> design_iir_sos(const IirDesign& d, double fs_hz) {
   auto zpk = design_iir_zpk(d, fs_hz);
   if (!zpk) return std::move(zpk).error();
   return zpk_to_sos(*zpk);

@@ -6,7 +6,7 @@ namespace dasflow::atoms {
 
 namespace {
 
-constexpr const char *band_name(BandType b) {
+constexpr const char* band_name(BandType b) {
   switch (b) {
   case BandType::lowpass: return "lowpass";
   case BandType::highpass: return "highpass";
@@ -16,7 +16,7 @@ constexpr const char *band_name(BandType b) {
   return "?";
 }
 
-constexpr const char *family_name(FilterFamily f) {
+constexpr const char* family_name(FilterFamily f) {
   switch (f) {
   case FilterFamily::butter: return "butter";
   case FilterFamily::cheby1: return "cheby1";
@@ -28,7 +28,7 @@ constexpr const char *family_name(FilterFamily f) {
 
 } // namespace
 
-std::unique_ptr<Atom> IirFilter::from_config(ConfigReader &r) {
+std::unique_ptr<Atom> IirFilter::from_config(ConfigReader& r) {
   Config c;
   c.order = static_cast<int>(r.integer("order", 4, 1, 32));
   c.cutoff_hz = r.numbers("cutoff", true);
@@ -64,7 +64,7 @@ std::unique_ptr<Atom> IirFilter::from_config(ConfigReader &r) {
   return std::make_unique<IirFilter>(std::move(c));
 }
 
-Result<StreamInfo> IirFilter::configure(const StreamInfo &in) {
+Result<StreamInfo> IirFilter::configure(const StreamInfo& in) {
   if (!(in.fs_hz > 0.0)) return origin_.error("", "input stream has no sampling rate");
   for (double f : config_.cutoff_hz)
     if (!(f < in.nyquist_hz()))
@@ -77,7 +77,7 @@ Result<StreamInfo> IirFilter::configure(const StreamInfo &in) {
   return in;
 }
 
-Result<void> IirFilter::process(const ChunkView &in, Chunk &out) {
+Result<void> IirFilter::process(const ChunkView& in, Chunk& out) {
   cascade_.process(in, out);
   pass_events(in, out);
   return {};

@@ -13,7 +13,7 @@ constexpr std::size_t kBlockChannels = 256; // as in SosCascade: state of one bl
 constexpr std::int64_t kStateVersion = 1;
 } // namespace
 
-std::unique_ptr<Atom> LFilter::from_config(ConfigReader &r) {
+std::unique_ptr<Atom> LFilter::from_config(ConfigReader& r) {
   Config c;
   c.b = r.numbers("b", true);
   c.a = r.has("a") ? r.numbers("a", true) : std::vector<double>{1.0};
@@ -21,7 +21,7 @@ std::unique_ptr<Atom> LFilter::from_config(ConfigReader &r) {
   return std::make_unique<LFilter>(std::move(c));
 }
 
-Result<StreamInfo> LFilter::configure(const StreamInfo &in) {
+Result<StreamInfo> LFilter::configure(const StreamInfo& in) {
   if (config_.b.empty()) return origin_.error("b", "needs at least one coefficient");
   if (config_.a.empty() || config_.a[0] == 0.0) return origin_.error("a", "a[0] must not be 0");
   // scipy.signal.lfilter divides both polynomials by a[0] and pads the shorter with zeros.
@@ -44,11 +44,11 @@ namespace {
 
 /// Rows [0, n_rows) of one block of `nb` channels; b, a have n >= 2 coefficients; delay k of the
 /// block starts at z + k * z_stride.
-DASFLOW_KERNEL void lfilter_block(const float *x_in, float *y_out, std::size_t row_stride, std::size_t n_rows,
-                                  std::size_t nb, const double *b, const double *a, std::size_t n, double *z,
-                                  std::size_t z_stride, double *x, double *y) {
+DASFLOW_KERNEL void lfilter_block(const float* x_in, float* y_out, std::size_t row_stride, std::size_t n_rows,
+                                  std::size_t nb, const double* b, const double* a, std::size_t n, double* z,
+                                  std::size_t z_stride, double* x, double* y) {
   for (std::size_t t = 0; t < n_rows; ++t) {
-    const float *x_row = x_in + t * row_stride;
+    const float* x_row = x_in + t * row_stride;
     for (std::size_t c = 0; c < nb; ++c)
       x[c] = static_cast<double>(x_row[c]);
     // Transposed direct form II in scipy's operation order (scipy/signal/lfilter.c.src):
@@ -58,31 +58,31 @@ DASFLOW_KERNEL void lfilter_block(const float *x_in, float *y_out, std::size_t r
     for (std::size_t c = 0; c < nb; ++c)
       y[c] = z[c] + b[0] * x[c];
     for (std::size_t k = 0; k + 2 < n; ++k) {
-      double *const zk = z + k * z_stride;
-      const double *const zk1 = zk + z_stride;
+      double* const zk = z + k * z_stride;
+      const double* const zk1 = zk + z_stride;
       const double bk = b[k + 1], ak = a[k + 1];
       for (std::size_t c = 0; c < nb; ++c)
         zk[c] = (zk1[c] + x[c] * bk) - y[c] * ak;
     }
-    double *const zl = z + (n - 2) * z_stride;
+    double* const zl = z + (n - 2) * z_stride;
     const double bl = b[n - 1], al = a[n - 1];
     for (std::size_t c = 0; c < nb; ++c)
       zl[c] = x[c] * bl - y[c] * al;
-    float *y_row = y_out + t * row_stride;
+    float* y_row = y_out + t * row_stride;
     for (std::size_t c = 0; c < nb; ++c)
       y_row[c] = static_cast<float>(y[c]);
   }
 }
 
 /// The n == 1 case (a pure gain after normalisation): y = x b[0].
-DASFLOW_KERNEL void gain_rows(const float *x_in, float *y_out, std::size_t count, double gain) {
+DASFLOW_KERNEL void gain_rows(const float* x_in, float* y_out, std::size_t count, double gain) {
   for (std::size_t i = 0; i < count; ++i)
     y_out[i] = static_cast<float>(static_cast<double>(x_in[i]) * gain);
 }
 
 } // namespace
 
-Result<void> LFilter::process(const ChunkView &in, Chunk &out) {
+Result<void> LFilter::process(const ChunkView& in, Chunk& out) {
   out.reshape(in.n_samples, n_channels_);
   out.first_index = in.first_index;
   pass_events(in, out);
@@ -107,7 +107,7 @@ StateTree LFilter::save_state() const {
   return t;
 }
 
-Result<void> LFilter::restore_state(const StateTree &s) {
+Result<void> LFilter::restore_state(const StateTree& s) {
   DASFLOW_TRY(s.expect("lfilter", kStateVersion));
   DASFLOW_TRY_ASSIGN(n_delays, s.get_int("n_delays"));
   DASFLOW_TRY_ASSIGN(n_channels, s.get_int("n_channels"));

@@ -11,12 +11,12 @@ void Registry::add(std::string kind, Factory factory) {
 
 std::vector<std::string> Registry::kinds() const {
   std::vector<std::string> out;
-  for (const auto &[k, f] : factories_)
+  for (const auto& [k, f] : factories_)
     out.push_back(k);
   return out;
 }
 
-Result<std::unique_ptr<Atom>> Registry::create(const YAML::Node &entry, const std::string &path) const {
+Result<std::unique_ptr<Atom>> Registry::create(const YAML::Node& entry, const std::string& path) const {
   ConfigReader reader(entry, path);
   if (!reader.is_mapping()) return reader.finish().error();
   reader.known("atom");
@@ -25,7 +25,7 @@ Result<std::unique_ptr<Atom>> Registry::create(const YAML::Node &entry, const st
   const auto it = name.IsScalar() ? factories_.find(name.Scalar()) : factories_.end();
   if (it == factories_.end()) {
     std::string list;
-    for (const auto &[k, f] : factories_)
+    for (const auto& [k, f] : factories_)
       list += (list.empty() ? "" : ", ") + k;
     return reader.origin().error("atom", "unknown atom '" + (name.IsScalar() ? name.Scalar() : std::string("?")) +
                                              "' (known: " + list + ")");
@@ -37,7 +37,7 @@ Result<std::unique_ptr<Atom>> Registry::create(const YAML::Node &entry, const st
   return atom;
 }
 
-Result<std::unique_ptr<Sequential>> Registry::build_pipeline(const YAML::Node &list, const std::string &path) const {
+Result<std::unique_ptr<Sequential>> Registry::build_pipeline(const YAML::Node& list, const std::string& path) const {
   if (!list.IsDefined() || !list.IsSequence() || list.size() == 0) {
     const int line = list.IsDefined() ? yaml_line(list) : 0;
     return fail(Errc::config, path + ": must be a non-empty list of atoms" +

@@ -2,23 +2,23 @@
 
 namespace dasflow {
 
-Sequential::Sequential(const Sequential &o) : Atom(o), streams_(o.streams_) {
+Sequential::Sequential(const Sequential& o) : Atom(o), streams_(o.streams_) {
   children_.reserve(o.children_.size());
-  for (const auto &c : o.children_)
+  for (const auto& c : o.children_)
     children_.push_back(c->clone());
 }
 
-Result<StreamInfo> Sequential::configure(const StreamInfo &in) {
+Result<StreamInfo> Sequential::configure(const StreamInfo& in) {
   streams_.clear();
   streams_.push_back(in);
-  for (auto &c : children_) {
+  for (auto& c : children_) {
     DASFLOW_TRY_ASSIGN(next, c->configure(streams_.back()));
     streams_.push_back(std::move(next));
   }
   return streams_.back();
 }
 
-Result<void> Sequential::process(const ChunkView &in, Chunk &out) {
+Result<void> Sequential::process(const ChunkView& in, Chunk& out) {
   if (children_.empty()) {
     out.reshape(in.n_samples, in.n_channels);
     std::copy(in.samples.begin(), in.samples.end(), out.samples.begin());
@@ -28,9 +28,9 @@ Result<void> Sequential::process(const ChunkView &in, Chunk &out) {
   }
   // Child k reads what child k-1 wrote; the last child writes straight into `out`.
   ChunkView view = in;
-  Chunk *buffers[2] = {&ping_, &pong_};
+  Chunk* buffers[2] = {&ping_, &pong_};
   for (std::size_t k = 0; k < children_.size(); ++k) {
-    Chunk &dst = k + 1 == children_.size() ? out : *buffers[k % 2];
+    Chunk& dst = k + 1 == children_.size() ? out : *buffers[k % 2];
     DASFLOW_TRY(children_[k]->process(view, dst));
     view = dst.view();
   }
@@ -38,24 +38,24 @@ Result<void> Sequential::process(const ChunkView &in, Chunk &out) {
 }
 
 std::size_t Sequential::max_output_samples(std::size_t n_in) const noexcept {
-  for (const auto &c : children_)
+  for (const auto& c : children_)
     n_in = c->max_output_samples(n_in);
   return n_in;
 }
 
 void Sequential::reset() noexcept {
-  for (auto &c : children_)
+  for (auto& c : children_)
     c->reset();
 }
 
 StateTree Sequential::save_state() const {
   StateTree t("sequential", 1);
-  for (const auto &c : children_)
+  for (const auto& c : children_)
     t.add_child(c->save_state());
   return t;
 }
 
-Result<void> Sequential::restore_state(const StateTree &state) {
+Result<void> Sequential::restore_state(const StateTree& state) {
   DASFLOW_TRY(state.expect("sequential", 1));
   if (state.children().size() != children_.size())
     return fail(Errc::state_mismatch, "state holds " + std::to_string(state.children().size()) +
@@ -79,7 +79,7 @@ Result<void> Sequential::restore_state(const StateTree &state) {
 
 std::string Sequential::config_yaml() const {
   std::string s;
-  for (const auto &c : children_)
+  for (const auto& c : children_)
     s += "- " + c->config_yaml() + "\n";
   return s;
 }

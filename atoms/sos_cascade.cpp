@@ -25,18 +25,18 @@ namespace {
 
 /// Rows [0, n_rows) of one block of `nb` channels through every section. `zi` points at the block's
 /// first channel of section 0's z0; z1 of section s is at zi + (2s + 1) * zi_stride.
-DASFLOW_KERNEL void sos_block(const float *x, float *y, std::size_t row_stride, std::size_t n_rows, std::size_t nb,
-                              const SosCascade::Row *sos, std::size_t n_sections, double *zi, std::size_t zi_stride,
-                              double *w) {
+DASFLOW_KERNEL void sos_block(const float* x, float* y, std::size_t row_stride, std::size_t n_rows, std::size_t nb,
+                              const SosCascade::Row* sos, std::size_t n_sections, double* zi, std::size_t zi_stride,
+                              double* w) {
   for (std::size_t t = 0; t < n_rows; ++t) {
-    const float *x_row = x + t * row_stride;
+    const float* x_row = x + t * row_stride;
     for (std::size_t c = 0; c < nb; ++c)
       w[c] = static_cast<double>(x_row[c]);
     for (std::size_t s = 0; s < n_sections; ++s) {
       const double b0 = sos[s][0], b1 = sos[s][1], b2 = sos[s][2];
       const double a1 = sos[s][4], a2 = sos[s][5];
-      double *const z0 = zi + (2 * s) * zi_stride;
-      double *const z1 = z0 + zi_stride;
+      double* const z0 = zi + (2 * s) * zi_stride;
+      double* const z1 = z0 + zi_stride;
       // Transposed direct form II in scipy's sosfilt operation order (scipy/signal/_sosfilt.pyx):
       //   y  = b0 x + z0
       //   z0 = (b1 x - a1 y) + z1
@@ -49,7 +49,7 @@ DASFLOW_KERNEL void sos_block(const float *x, float *y, std::size_t row_stride, 
         w[c] = yv;
       }
     }
-    float *y_row = y + t * row_stride;
+    float* y_row = y + t * row_stride;
     for (std::size_t c = 0; c < nb; ++c)
       y_row[c] = static_cast<float>(w[c]);
   }
@@ -57,7 +57,7 @@ DASFLOW_KERNEL void sos_block(const float *x, float *y, std::size_t row_stride, 
 
 } // namespace
 
-void SosCascade::process(const ChunkView &in, Chunk &out) noexcept {
+void SosCascade::process(const ChunkView& in, Chunk& out) noexcept {
   out.reshape(in.n_samples, n_channels_);
   out.first_index = in.first_index;
   for (std::size_t c0 = 0; c0 < n_channels_; c0 += kBlockChannels) {
@@ -67,7 +67,7 @@ void SosCascade::process(const ChunkView &in, Chunk &out) noexcept {
   }
 }
 
-StateTree SosCascade::save(const char *kind) const {
+StateTree SosCascade::save(const char* kind) const {
   StateTree t(kind, kStateVersion);
   t.set("n_sections", static_cast<std::int64_t>(sos_.size()));
   t.set("n_channels", static_cast<std::int64_t>(n_channels_));
@@ -75,7 +75,7 @@ StateTree SosCascade::save(const char *kind) const {
   return t;
 }
 
-Result<void> SosCascade::restore(const StateTree &state, const char *kind) {
+Result<void> SosCascade::restore(const StateTree& state, const char* kind) {
   DASFLOW_TRY(state.expect(kind, kStateVersion));
   DASFLOW_TRY_ASSIGN(n_sections, state.get_int("n_sections"));
   DASFLOW_TRY_ASSIGN(n_channels, state.get_int("n_channels"));

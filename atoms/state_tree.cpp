@@ -5,11 +5,11 @@
 
 namespace dasflow {
 
-template <typename T> Result<T> StateTree::get_as(std::string_view name, const char *type_name) const {
+template <typename T> Result<T> StateTree::get_as(std::string_view name, const char* type_name) const {
   const auto it = values_.find(name);
   if (it == values_.end())
     return fail(Errc::state_mismatch, "state '" + kind_ + "': missing field '" + std::string(name) + "'");
-  if (const T *v = std::get_if<T>(&it->second)) return *v;
+  if (const T* v = std::get_if<T>(&it->second)) return *v;
   return fail(Errc::state_mismatch, "state '" + kind_ + "': field '" + std::string(name) + "' is not " + type_name);
 }
 
@@ -59,7 +59,7 @@ public:
     for (int i = 0; i < 8; ++i)
       out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   }
-  void str(const std::string &s) {
+  void str(const std::string& s) {
     u64(s.size());
     out_.insert(out_.end(), s.begin(), s.end());
   }
@@ -69,27 +69,27 @@ private:
   std::vector<std::uint8_t> out_;
 };
 
-void write_tree(Writer &w, const StateTree &t) {
+void write_tree(Writer& w, const StateTree& t) {
   w.str(t.kind());
   w.u64(static_cast<std::uint64_t>(t.version()));
   w.u64(t.values().size());
-  for (const auto &[name, value] : t.values()) {
+  for (const auto& [name, value] : t.values()) {
     w.str(name);
-    if (const auto *i = std::get_if<std::int64_t>(&value)) {
+    if (const auto* i = std::get_if<std::int64_t>(&value)) {
       w.u8(static_cast<std::uint8_t>(Tag::int64));
       w.u64(static_cast<std::uint64_t>(*i));
-    } else if (const auto *d = std::get_if<double>(&value)) {
+    } else if (const auto* d = std::get_if<double>(&value)) {
       w.u8(static_cast<std::uint8_t>(Tag::float64));
       w.u64(std::bit_cast<std::uint64_t>(*d));
-    } else if (const auto *s = std::get_if<std::string>(&value)) {
+    } else if (const auto* s = std::get_if<std::string>(&value)) {
       w.u8(static_cast<std::uint8_t>(Tag::string));
       w.str(*s);
-    } else if (const auto *da = std::get_if<std::vector<double>>(&value)) {
+    } else if (const auto* da = std::get_if<std::vector<double>>(&value)) {
       w.u8(static_cast<std::uint8_t>(Tag::float64_array));
       w.u64(da->size());
       for (double x : *da)
         w.u64(std::bit_cast<std::uint64_t>(x));
-    } else if (const auto *ia = std::get_if<std::vector<std::int64_t>>(&value)) {
+    } else if (const auto* ia = std::get_if<std::vector<std::int64_t>>(&value)) {
       w.u8(static_cast<std::uint8_t>(Tag::int64_array));
       w.u64(ia->size());
       for (std::int64_t x : *ia)
@@ -97,7 +97,7 @@ void write_tree(Writer &w, const StateTree &t) {
     }
   }
   w.u64(t.children().size());
-  for (const auto &c : t.children())
+  for (const auto& c : t.children())
     write_tree(w, c);
 }
 
@@ -119,7 +119,7 @@ public:
   }
   /// A count of items of `item_bytes` each that must fit in what is left (so a corrupt length
   /// cannot make us allocate gigabytes).
-  Result<std::size_t> count(std::size_t item_bytes, const char *what) {
+  Result<std::size_t> count(std::size_t item_bytes, const char* what) {
     const std::size_t at = pos_;
     auto n = u64();
     if (!n.ok()) return n.error();
@@ -132,7 +132,7 @@ public:
   Result<std::string> str() {
     auto n = count(1, "string");
     if (!n.ok()) return n.error();
-    std::string s(reinterpret_cast<const char *>(b_.data() + pos_), *n);
+    std::string s(reinterpret_cast<const char*>(b_.data() + pos_), *n);
     pos_ += *n;
     return s;
   }
@@ -140,14 +140,14 @@ public:
   bool at_end() const noexcept { return pos_ == b_.size(); }
 
 private:
-  Error truncated(const char *what) const {
+  Error truncated(const char* what) const {
     return fail(Errc::protocol, "state: truncated at byte " + std::to_string(pos_) + " while reading " + what);
   }
   std::span<const std::uint8_t> b_;
   std::size_t pos_ = 0;
 };
 
-Result<StateTree> read_tree(Reader &r, int depth) {
+Result<StateTree> read_tree(Reader& r, int depth) {
   if (depth > kMaxDepth) return fail(Errc::protocol, "state: nesting deeper than " + std::to_string(kMaxDepth));
   DASFLOW_TRY_ASSIGN(kind, r.str());
   DASFLOW_TRY_ASSIGN(version, r.u64());
@@ -176,7 +176,7 @@ Result<StateTree> read_tree(Reader &r, int depth) {
     case Tag::float64_array: {
       DASFLOW_TRY_ASSIGN(n, r.count(8, "double array"));
       std::vector<double> v(n);
-      for (auto &x : v) {
+      for (auto& x : v) {
         DASFLOW_TRY_ASSIGN(bits, r.u64());
         x = std::bit_cast<double>(bits);
       }
@@ -186,7 +186,7 @@ Result<StateTree> read_tree(Reader &r, int depth) {
     case Tag::int64_array: {
       DASFLOW_TRY_ASSIGN(n, r.count(8, "integer array"));
       std::vector<std::int64_t> v(n);
-      for (auto &x : v) {
+      for (auto& x : v) {
         DASFLOW_TRY_ASSIGN(bits, r.u64());
         x = static_cast<std::int64_t>(bits);
       }
@@ -206,12 +206,12 @@ Result<StateTree> read_tree(Reader &r, int depth) {
   return t;
 }
 
-bool same_bits(const StateTree::Value &a, const StateTree::Value &b) {
+bool same_bits(const StateTree::Value& a, const StateTree::Value& b) {
   if (a.index() != b.index()) return false;
-  if (const auto *da = std::get_if<double>(&a))
+  if (const auto* da = std::get_if<double>(&a))
     return std::bit_cast<std::uint64_t>(*da) == std::bit_cast<std::uint64_t>(std::get<double>(b));
-  if (const auto *va = std::get_if<std::vector<double>>(&a)) {
-    const auto &vb = std::get<std::vector<double>>(b);
+  if (const auto* va = std::get_if<std::vector<double>>(&a)) {
+    const auto& vb = std::get<std::vector<double>>(b);
     return va->size() == vb.size() &&
            (va->empty() || std::memcmp(va->data(), vb.data(), va->size() * sizeof(double)) == 0);
   }
@@ -240,7 +240,7 @@ Result<StateTree> StateTree::deserialize(std::span<const std::uint8_t> bytes) {
   return tree;
 }
 
-bool StateTree::operator==(const StateTree &o) const {
+bool StateTree::operator==(const StateTree& o) const {
   if (kind_ != o.kind_ || version_ != o.version_ || values_.size() != o.values_.size() || children_ != o.children_)
     return false;
   for (auto a = values_.begin(), b = o.values_.begin(); a != values_.end(); ++a, ++b)

@@ -12,21 +12,21 @@ std::string YamlFlowMap::format(double v) {
   return buf;
 }
 
-YamlFlowMap &YamlFlowMap::add(std::string_view key, double v) {
+YamlFlowMap& YamlFlowMap::add(std::string_view key, double v) {
   text_ += ", " + std::string(key) + ": " + format(v);
   return *this;
 }
-YamlFlowMap &YamlFlowMap::add(std::string_view key, std::int64_t v) {
+YamlFlowMap& YamlFlowMap::add(std::string_view key, std::int64_t v) {
   text_ += ", " + std::string(key) + ": " + std::to_string(v);
   return *this;
 }
-YamlFlowMap &YamlFlowMap::add(std::string_view key, std::string_view v) {
+YamlFlowMap& YamlFlowMap::add(std::string_view key, std::string_view v) {
   text_ += ", " + std::string(key) + ": " + std::string(v);
   return *this;
 }
 
 namespace {
-std::string list(const std::vector<double> &v) {
+std::string list(const std::vector<double>& v) {
   std::string s = "[";
   for (std::size_t i = 0; i < v.size(); ++i)
     s += (i ? ", " : "") + YamlFlowMap::format(v[i]);
@@ -34,11 +34,11 @@ std::string list(const std::vector<double> &v) {
 }
 } // namespace
 
-YamlFlowMap &YamlFlowMap::add(std::string_view key, const std::vector<double> &v) {
+YamlFlowMap& YamlFlowMap::add(std::string_view key, const std::vector<double>& v) {
   text_ += ", " + std::string(key) + ": " + list(v);
   return *this;
 }
-YamlFlowMap &YamlFlowMap::add(std::string_view key, const std::vector<std::vector<double>> &rows) {
+YamlFlowMap& YamlFlowMap::add(std::string_view key, const std::vector<std::vector<double>>& rows) {
   text_ += ", " + std::string(key) + ": [";
   for (std::size_t i = 0; i < rows.size(); ++i)
     text_ += (i ? ", " : "") + list(rows[i]);

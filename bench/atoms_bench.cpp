@@ -17,7 +17,7 @@ using namespace dasflow;
 
 constexpr std::size_t kRows = 1000;
 
-void run_atom(benchmark::State &state, const std::string &yaml) {
+void run_atom(benchmark::State& state, const std::string& yaml) {
   const auto n_channels = static_cast<std::size_t>(state.range(0));
   const Registry registry = atoms::builtin_registry();
   auto pipe = registry.build_pipeline(YAML::Load(yaml));
@@ -36,7 +36,7 @@ void run_atom(benchmark::State &state, const std::string &yaml) {
   input.reshape(kRows, n_channels);
   std::mt19937 rng(7);
   std::normal_distribution<float> g;
-  for (auto &v : input.samples)
+  for (auto& v : input.samples)
     v = g(rng);
   Chunk out;
   std::int64_t index = 0;
@@ -52,22 +52,22 @@ void run_atom(benchmark::State &state, const std::string &yaml) {
       benchmark::Counter(static_cast<double>(state.iterations() * kRows * n_channels), benchmark::Counter::kIsRate);
 }
 
-void BM_iirfilter_butter4_bandpass(benchmark::State &s) {
+void BM_iirfilter_butter4_bandpass(benchmark::State& s) {
   run_atom(s, "[{atom: iirfilter, order: 4, cutoff: [1, 20], btype: bandpass}]");
 }
-void BM_iirfilter_butter8_bandpass(benchmark::State &s) {
+void BM_iirfilter_butter8_bandpass(benchmark::State& s) {
   run_atom(s, "[{atom: iirfilter, order: 8, cutoff: [1, 20], btype: bandpass}]");
 }
-void BM_iirfilter_butter4_highpass(benchmark::State &s) {
+void BM_iirfilter_butter4_highpass(benchmark::State& s) {
   run_atom(s, "[{atom: iirfilter, order: 4, cutoff: 0.5, btype: highpass}]");
 }
-void BM_sosfilter_1section(benchmark::State &s) {
+void BM_sosfilter_1section(benchmark::State& s) {
   run_atom(s, "[{atom: sosfilter, sos: [[0.2, 0.4, 0.2, 1, -0.3, 0.1]]}]");
 }
-void BM_lfilter_iir_order4(benchmark::State &s) {
+void BM_lfilter_iir_order4(benchmark::State& s) {
   run_atom(s, "[{atom: lfilter, b: [0.1, 0.2, 0.3, 0.2, 0.1], a: [1, -0.5, 0.2, -0.1, 0.05]}]");
 }
-void BM_lfilter_fir_32taps(benchmark::State &s) {
+void BM_lfilter_fir_32taps(benchmark::State& s) {
   std::string taps;
   for (int i = 0; i < 32; ++i)
     taps += (i ? ", " : "") + std::to_string(1.0 / 32);

@@ -5,11 +5,11 @@
 
 namespace dasflow::daemon {
 
-Result<AppConfig> parse_app_config(const std::string &text, const std::string &file_name, const Registry &registry) {
+Result<AppConfig> parse_app_config(const std::string& text, const std::string& file_name, const Registry& registry) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
-  } catch (const YAML::Exception &e) {
+  } catch (const YAML::Exception& e) {
     return fail(Errc::config, file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
                                   std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }
@@ -44,7 +44,7 @@ Result<AppConfig> parse_app_config(const std::string &text, const std::string &f
   return cfg;
 }
 
-Result<AppConfig> load_app_config(const std::string &path, const Registry &registry) {
+Result<AppConfig> load_app_config(const std::string& path, const Registry& registry) {
   std::ifstream f(path);
   if (!f) return fail(Errc::config, path + ": cannot read the config file");
   std::stringstream ss;

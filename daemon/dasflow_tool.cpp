@@ -35,7 +35,7 @@ std::string utc(std::int64_t ns) {
   return buf;
 }
 
-double rms(const Chunk &c) {
+double rms(const Chunk& c) {
   double s = 0;
   for (std::size_t i = 0; i < c.n_samples * c.n_channels; ++i)
     s += static_cast<double>(c.samples[i]) * c.samples[i];
@@ -45,7 +45,7 @@ double rms(const Chunk &c) {
 /// One character per group of channels: the group's peak |amplitude| against the median group
 /// peak (the noise level), so a wavefront crossing the cable shows as a bright band that moves from
 /// line to line while quiet parts stay blank.
-std::string energy_strip(const Chunk &c, std::size_t width) {
+std::string energy_strip(const Chunk& c, std::size_t width) {
   static constexpr char kRamp[] = " .:-=+*#%@";
   width = std::min(width, c.n_channels);
   std::vector<float> peaks(width, 0.0f);
@@ -66,7 +66,7 @@ std::string energy_strip(const Chunk &c, std::size_t width) {
   return s;
 }
 
-int run_demo(const std::string &config_path, double seconds, bool fast) {
+int run_demo(const std::string& config_path, double seconds, bool fast) {
   const Registry registry = atoms::builtin_registry();
   auto cfg = daemon::load_app_config(config_path, registry);
   if (!cfg.ok()) {
@@ -77,7 +77,7 @@ int run_demo(const std::string &config_path, double seconds, bool fast) {
   if (seconds > 0) src_cfg.duration_s = seconds;
   if (fast) src_cfg.realtime = false;
   io::SyntheticSource source(src_cfg, wall_ns());
-  Sequential &pipe = *cfg->pipeline;
+  Sequential& pipe = *cfg->pipeline;
   auto out_stream = pipe.configure(source.stream());
   if (!out_stream.ok()) {
     std::fprintf(stderr, "%s: %s\n", config_path.c_str(), out_stream.error().message.c_str());
@@ -126,7 +126,7 @@ int run_demo(const std::string &config_path, double seconds, bool fast) {
   return 0;
 }
 
-int run_check(const std::string &config_path) {
+int run_check(const std::string& config_path) {
   const Registry registry = atoms::builtin_registry();
   auto cfg = daemon::load_app_config(config_path, registry);
   if (!cfg.ok()) {
@@ -146,20 +146,20 @@ int run_check(const std::string &config_path) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   CLI::App app{"dasflow: tools for the dasflow DAS processing daemon"};
   app.require_subcommand(1);
 
   std::string demo_config = "config/demo.yaml";
   double seconds = 0;
   bool fast = false;
-  auto *demo = app.add_subcommand("demo", "Run the built-in synthetic interrogator through a pipeline, printing live");
+  auto* demo = app.add_subcommand("demo", "Run the built-in synthetic interrogator through a pipeline, printing live");
   demo->add_option("--config", demo_config, "config file (source + pipeline)")->check(CLI::ExistingFile);
   demo->add_option("--seconds", seconds, "stop after this many seconds of data (default: the config's duration)");
   demo->add_flag("--fast", fast, "as fast as possible instead of real time");
 
   std::string check_config;
-  auto *check = app.add_subcommand("check", "Validate a config file and print the effective pipeline");
+  auto* check = app.add_subcommand("check", "Validate a config file and print the effective pipeline");
   check->add_option("--config", check_config, "config file")->required()->check(CLI::ExistingFile);
 
   CLI11_PARSE(app, argc, argv);

@@ -27,7 +27,7 @@ double ricker(double t, double f) noexcept {
 
 } // namespace
 
-Result<SyntheticSource::Config> SyntheticSource::parse(const YAML::Node &node, const std::string &path) {
+Result<SyntheticSource::Config> SyntheticSource::parse(const YAML::Node& node, const std::string& path) {
   ConfigReader r(node, path);
   Config c;
   r.choice("type", "synthetic", {"synthetic"});
@@ -105,7 +105,7 @@ float SyntheticSource::sample(std::int64_t index, std::size_t column) const noex
   return static_cast<float>(v);
 }
 
-bool SyntheticSource::next(Chunk &out) {
+bool SyntheticSource::next(Chunk& out) {
   if (next_index_ >= end_index_) return false;
   const auto n = static_cast<std::size_t>(
       std::min<std::int64_t>(static_cast<std::int64_t>(chunk_samples_), end_index_ - next_index_));
@@ -113,7 +113,7 @@ bool SyntheticSource::next(Chunk &out) {
   out.first_index = next_index_;
   out.events.clear();
   for (std::size_t t = 0; t < n; ++t) {
-    float *row = out.row(t);
+    float* row = out.row(t);
     const std::int64_t index = next_index_ + static_cast<std::int64_t>(t);
     for (std::size_t c = 0; c < config_.channels; ++c)
       row[c] = sample(index, c);

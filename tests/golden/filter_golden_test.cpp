@@ -25,7 +25,7 @@ struct FilterCase {
 
 std::vector<FilterCase> filter_cases() {
   std::vector<FilterCase> out;
-  for (const auto &d : golden_manifest()["filters"])
+  for (const auto& d : golden_manifest()["filters"])
     out.push_back({d["name"].as<std::string>(), d["config"].as<std::string>(), d["input"].as<std::string>(),
                    d["output"].as<std::string>(), d["fs"].as<double>(), d["n_channels"].as<std::size_t>(),
                    d["n_samples"].as<std::size_t>()});
@@ -33,12 +33,12 @@ std::vector<FilterCase> filter_cases() {
 }
 
 /// Printed by GoogleTest instead of the struct's bytes.
-void PrintTo(const FilterCase &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const FilterCase& c, std::ostream* os) { *os << c.name; }
 
 class FilterGolden : public ::testing::TestWithParam<FilterCase> {};
 
 TEST_P(FilterGolden, MatchesScipyWithin1e5OfRms) {
-  const FilterCase &c = GetParam();
+  const FilterCase& c = GetParam();
   const std::vector<double> x64 = read_f64(c.input), want = read_f64(c.output);
   ASSERT_EQ(x64.size(), c.n_samples * c.n_channels);
   ASSERT_EQ(want.size(), x64.size());
@@ -70,7 +70,7 @@ TEST_P(FilterGolden, MatchesScipyWithin1e5OfRms) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scipy, FilterGolden, ::testing::ValuesIn(filter_cases()),
-                         [](const ::testing::TestParamInfo<FilterCase> &p) {
+                         [](const ::testing::TestParamInfo<FilterCase>& p) {
                            std::string n = p.param.name;
                            std::replace_if(
                                n.begin(), n.end(),

@@ -45,7 +45,8 @@ TEST_P(IirDesignGolden, SectionsMatchScipyTo1e10Relative) {
   ASSERT_EQ(sections.size(), c.n_sections);
   for (std::size_t s = 0; s < c.n_sections; ++s) {
     const double* want = all_rows.data() + (c.first_row + s) * 6;
-    const double scale = std::max(1.0, *std::max_element(want, want + 6, [](double a, double b) { return std::fabs(a) < std::fabs(b); }));
+    const double scale = std::max(
+        1.0, *std::max_element(want, want + 6, [](double a, double b) { return std::fabs(a) < std::fabs(b); }));
     for (std::size_t k = 0; k < 6; ++k)
       EXPECT_LE(std::fabs(sections[s][k] - want[k]), 1e-10 * std::max(std::fabs(scale), std::fabs(want[k])))
           << "section " << s << " coefficient " << k << ": scipy " << want[k] << ", ours " << sections[s][k];
@@ -55,7 +56,9 @@ TEST_P(IirDesignGolden, SectionsMatchScipyTo1e10Relative) {
 INSTANTIATE_TEST_SUITE_P(Scipy, IirDesignGolden, ::testing::ValuesIn(design_cases()),
                          [](const ::testing::TestParamInfo<DesignCase>& p) {
                            std::string n = p.param.name;
-                           std::replace_if(n.begin(), n.end(), [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
+                           std::replace_if(
+                               n.begin(), n.end(),
+                               [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
                            return n;
                          });
 

@@ -20,9 +20,9 @@ struct PipelineCase {
 };
 
 /// Printed by GoogleTest instead of the struct's bytes.
-void PrintTo(const PipelineCase &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const PipelineCase& c, std::ostream* os) { *os << c.name; }
 
-const std::vector<PipelineCase> &cases() {
+const std::vector<PipelineCase>& cases() {
   static const std::vector<PipelineCase> c = {
       {"iir_butter_bandpass", "[{atom: iirfilter, order: 4, cutoff: [1.0, 20.0], btype: bandpass}]", 200.0},
       {"iir_highpass_0p5Hz_1kHz", "[{atom: iirfilter, order: 4, cutoff: 0.5, btype: highpass}]", 1000.0},
@@ -139,7 +139,7 @@ TEST_P(Chunking, ExhaustiveSmallPartitionsAndCuts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Atoms, Chunking, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<PipelineCase> &i) { return i.param.name; });
+                         [](const ::testing::TestParamInfo<PipelineCase>& i) { return i.param.name; });
 
 } // namespace
 } // namespace dasflow::test

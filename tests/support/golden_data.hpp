@@ -18,7 +18,7 @@ inline std::string golden_dir() { return DASFLOW_GOLDEN_DIR; }
 inline YAML::Node golden_manifest() { return YAML::LoadFile(golden_dir() + "/cases.yaml"); }
 
 /// The whole file as doubles (this project only builds on little-endian machines, checked in CMake).
-inline std::vector<double> read_f64(const std::string &name) {
+inline std::vector<double> read_f64(const std::string& name) {
   std::ifstream f(golden_dir() + "/" + name, std::ios::binary);
   if (!f) throw std::runtime_error("cannot open golden file " + name);
   std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

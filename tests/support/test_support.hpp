@@ -28,7 +28,7 @@ inline StreamInfo stream(double fs_hz, std::size_t n_channels) {
 }
 
 /// A configured pipeline from YAML list text (`- {atom: ...}` lines or a flow list); fails the test on error.
-inline std::unique_ptr<Sequential> pipeline(const std::string &yaml, const StreamInfo &in) {
+inline std::unique_ptr<Sequential> pipeline(const std::string& yaml, const StreamInfo& in) {
   const Registry reg = atoms::builtin_registry();
   auto seq = reg.build_pipeline(YAML::Load(yaml));
   if (!seq.ok()) {
@@ -53,8 +53,8 @@ struct Recording {
 
 /// Feeds rows [begin, begin + sizes...) of `input` (n_channels wide, starting at absolute index
 /// `first_index + begin`) through `atom`, chunk by chunk, appending to `rec`.
-inline void run_chunks(Atom &atom, const std::vector<float> &input, std::size_t n_channels, std::int64_t first_index,
-                       std::size_t begin, const std::vector<std::size_t> &sizes, Recording &rec) {
+inline void run_chunks(Atom& atom, const std::vector<float>& input, std::size_t n_channels, std::int64_t first_index,
+                       std::size_t begin, const std::vector<std::size_t>& sizes, Recording& rec) {
   Chunk out;
   std::size_t at = begin;
   for (std::size_t n : sizes) {
@@ -116,7 +116,7 @@ inline std::vector<float> noise(std::size_t n_rows, std::size_t n_channels, std:
 }
 
 /// Bitwise equality of two float vectors with the first differing position in the message.
-inline ::testing::AssertionResult bit_identical(const std::vector<float> &a, const std::vector<float> &b,
+inline ::testing::AssertionResult bit_identical(const std::vector<float>& a, const std::vector<float>& b,
                                                 std::size_t n_channels) {
   if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ: " << a.size() << " vs " << b.size();
   for (std::size_t i = 0; i < a.size(); ++i)

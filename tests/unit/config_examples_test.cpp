@@ -14,7 +14,7 @@ namespace {
 TEST(ConfigExamples, EveryExampleLoadsAndConfigures) {
   const Registry registry = atoms::builtin_registry();
   std::size_t n = 0;
-  for (const auto &entry : std::filesystem::directory_iterator(DASFLOW_CONFIG_DIR)) {
+  for (const auto& entry : std::filesystem::directory_iterator(DASFLOW_CONFIG_DIR)) {
     if (entry.path().extension() != ".yaml") continue;
     ++n;
     auto cfg = daemon::load_app_config(entry.path().string(), registry);
@@ -31,7 +31,7 @@ TEST(AppConfig, ErrorsNameFileYamlPathAndLine) {
   auto r = daemon::parse_app_config("source: {type: synthetic, fs: -5}\npipeline:\n  - {atom: lfilter}\nextra: 1\n",
                                     "bad.yaml", registry);
   ASSERT_FALSE(r.ok());
-  const std::string &m = r.error().message;
+  const std::string& m = r.error().message;
   EXPECT_NE(m.find("bad.yaml: extra: unknown key"), std::string::npos) << m;
   EXPECT_NE(m.find("bad.yaml: source.fs: must be in (0, 1e6] Hz (line 1)"), std::string::npos) << m;
   EXPECT_NE(m.find("bad.yaml: pipeline[0].b: is required (line 3)"), std::string::npos) << m;

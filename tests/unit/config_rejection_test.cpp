@@ -19,10 +19,10 @@ struct Rejection {
 };
 
 /// Printed by GoogleTest instead of the struct's bytes.
-void PrintTo(const Rejection &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const Rejection& c, std::ostream* os) { *os << c.name; }
 
 /// Builds and configures; returns the error message, or "" if it was accepted.
-std::string rejection_message(const Rejection &c) {
+std::string rejection_message(const Rejection& c) {
   const Registry reg = atoms::builtin_registry();
   const YAML::Node root = YAML::Load(c.yaml);
   auto seq = reg.build_pipeline(root["pipeline"]);
@@ -36,7 +36,7 @@ class ConfigRejection : public ::testing::TestWithParam<Rejection> {};
 TEST_P(ConfigRejection, NamesPathAndLine) {
   const std::string msg = rejection_message(GetParam());
   ASSERT_FALSE(msg.empty()) << "accepted a bad config:\n" << GetParam().yaml;
-  for (const auto &w : GetParam().want)
+  for (const auto& w : GetParam().want)
     EXPECT_NE(msg.find(w), std::string::npos) << "missing '" << w << "' in: " << msg;
 }
 
@@ -142,7 +142,7 @@ const std::vector<Rejection> kRejections = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Pipeline, ConfigRejection, ::testing::ValuesIn(kRejections),
-                         [](const ::testing::TestParamInfo<Rejection> &i) { return i.param.name; });
+                         [](const ::testing::TestParamInfo<Rejection>& i) { return i.param.name; });
 
 TEST(ConfigAcceptance, EffectiveConfigRoundTrips) {
   const std::string yaml =

@@ -9,7 +9,7 @@ namespace dasflow::test {
 namespace {
 
 /// One channel through a pipeline in one call.
-std::vector<float> run1(const std::string &yaml, const std::vector<float> &x, double fs = 100) {
+std::vector<float> run1(const std::string& yaml, const std::vector<float>& x, double fs = 100) {
   auto p = pipeline(yaml, stream(fs, 1));
   Recording r;
   if (p) run_chunks(*p, x, 1, 0, 0, {x.size()}, r);
@@ -60,8 +60,8 @@ TEST(IirFilter, RedesignsAtTheInputRate) {
   auto at200 = pipeline("[{atom: iirfilter, order: 2, cutoff: 10, btype: lowpass}]", stream(200, 1));
   ASSERT_TRUE(at100 && at200);
   // Same config, different rates: different sections (a lowpass at 0.2 vs 0.1 of Nyquist).
-  const auto s100 = dynamic_cast<const atoms::IirFilter &>(at100->at(0)).sections();
-  const auto s200 = dynamic_cast<const atoms::IirFilter &>(at200->at(0)).sections();
+  const auto s100 = dynamic_cast<const atoms::IirFilter&>(at100->at(0)).sections();
+  const auto s200 = dynamic_cast<const atoms::IirFilter&>(at200->at(0)).sections();
   EXPECT_NE(s100[0][4], s200[0][4]);
 }
 

@@ -35,7 +35,7 @@ IirDesign make(FilterFamily f, BandType b, int order, std::vector<double> cutoff
 }
 
 /// |ours - scipy| <= tol * max(1, |scipy|) for every coefficient.
-void expect_sos_near(const std::vector<SosRow> &got, const std::vector<SosRow> &want, double tol = 1e-13) {
+void expect_sos_near(const std::vector<SosRow>& got, const std::vector<SosRow>& want, double tol = 1e-13) {
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t s = 0; s < want.size(); ++s)
     for (std::size_t i = 0; i < 6; ++i)
@@ -43,7 +43,7 @@ void expect_sos_near(const std::vector<SosRow> &got, const std::vector<SosRow> &
           << "section " << s << " coefficient " << i;
 }
 
-std::string error_of(const IirDesign &d, double fs) {
+std::string error_of(const IirDesign& d, double fs) {
   const auto r = design_iir_sos(d, fs);
   if (r.ok()) return "<no error>";
   EXPECT_EQ(r.error().code, Errc::config);
@@ -82,7 +82,7 @@ TEST(IirDesign, Butter2LowpassMatchesScipy) {
   expect_sos_near(*sos, {{0.06745527388907192, 0.13491054777814385, 0.06745527388907192, 1.0, -1.1429805025399011,
                           0.41280159809618877}});
   // Unit DC gain: H(1) = sum(b) / sum(a).
-  const auto &r = (*sos)[0];
+  const auto& r = (*sos)[0];
   EXPECT_NEAR((r[0] + r[1] + r[2]) / (r[3] + r[4] + r[5]), 1.0, 1e-14);
 }
 
@@ -132,7 +132,7 @@ TEST(IirDesign, EverySectionIsNormalizedAndStable) {
   const auto sos = design_iir_sos(make(FilterFamily::butter, BandType::bandpass, 8, {1.0, 20.0}), 1000.0);
   ASSERT_TRUE(sos.ok()) << sos.error().message;
   ASSERT_EQ(sos->size(), 8u);
-  for (const SosRow &r : *sos) {
+  for (const SosRow& r : *sos) {
     EXPECT_EQ(r[3], 1.0);
     EXPECT_LT(std::fabs(r[5]), 1.0);        // |pole product| < 1
     EXPECT_LT(std::fabs(r[4]), 1.0 + r[5]); // stability triangle

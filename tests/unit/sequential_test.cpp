@@ -11,13 +11,13 @@ namespace {
 class KeepEven final : public Atom {
 public:
   std::string_view kind() const noexcept override { return "keep_even"; }
-  Result<StreamInfo> configure(const StreamInfo &in) override {
+  Result<StreamInfo> configure(const StreamInfo& in) override {
     seen_fs = in.fs_hz;
     StreamInfo out = in;
     out.fs_hz = in.fs_hz / 2;
     return out;
   }
-  Result<void> process(const ChunkView &in, Chunk &out) override {
+  Result<void> process(const ChunkView& in, Chunk& out) override {
     const std::int64_t first = (in.first_index + 1) / 2 * 2; // first even index >= first_index
     std::size_t n = 0;
     out.reshape(max_output_samples(in.n_samples), in.n_channels);
@@ -32,7 +32,7 @@ public:
   void reset() noexcept override {}
   std::unique_ptr<Atom> clone() const override { return std::make_unique<KeepEven>(*this); }
   StateTree save_state() const override { return StateTree("keep_even", 1); }
-  Result<void> restore_state(const StateTree &s) override { return s.expect("keep_even", 1); }
+  Result<void> restore_state(const StateTree& s) override { return s.expect("keep_even", 1); }
   std::string config_yaml() const override { return "{atom: keep_even}"; }
   double seen_fs = 0;
 };
@@ -43,8 +43,8 @@ TEST(Sequential, PassesEachAtomTheRateOfThePreviousOutput) {
   seq.append(std::make_unique<KeepEven>());
   auto out = seq.configure(stream(1000, 2));
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(dynamic_cast<KeepEven &>(seq.at(0)).seen_fs, 1000);
-  EXPECT_EQ(dynamic_cast<KeepEven &>(seq.at(1)).seen_fs, 500);
+  EXPECT_EQ(dynamic_cast<KeepEven&>(seq.at(0)).seen_fs, 1000);
+  EXPECT_EQ(dynamic_cast<KeepEven&>(seq.at(1)).seen_fs, 500);
   EXPECT_EQ(out->fs_hz, 250);
   ASSERT_EQ(seq.streams().size(), 3u);
   EXPECT_EQ(seq.max_output_samples(10), 4u);

@@ -7,7 +7,7 @@
 namespace dasflow::atoms {
 
 /// Adds every built-in atom to `registry`.
-void register_builtin_atoms(Registry &registry);
+void register_builtin_atoms(Registry& registry);
 
 /// A registry holding the built-in atoms.
 Registry builtin_registry();

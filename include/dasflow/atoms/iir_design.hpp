@@ -46,16 +46,16 @@ inline constexpr int kMaxIirOrder = 64;
 /// parameters that make no sense (rp/rs <= 0 where the family uses them, ellip with rs <= rp,
 /// negative rp/rs, order above kMaxIirOrder) and on results that are no usable filter
 /// (non-finite values, a pole on or outside the unit circle, zero gain).
-Result<Zpk> design_iir_zpk(const IirDesign &d, double fs_hz);
+Result<Zpk> design_iir_zpk(const IirDesign& d, double fs_hz);
 
 /// scipy.signal.zpk2sos(z, p, k) with the digital default pairing "nearest": poles/zeros are
 /// padded with the origin to equal (even) counts, the section holding the pole closest to the
 /// unit circle comes last, and k multiplies the numerator of the first section.
 /// Fails (Errc::config) when a complex zero or pole has no conjugate partner.
-Result<std::vector<SosRow>> zpk_to_sos(const Zpk &zpk);
+Result<std::vector<SosRow>> zpk_to_sos(const Zpk& zpk);
 
 /// scipy.signal.iirfilter(..., output="sos", fs=fs_hz): design_iir_zpk then zpk_to_sos.
 /// Lowpass/highpass give ceil(N/2) sections, bandpass/bandstop give N.
-Result<std::vector<SosRow>> design_iir_sos(const IirDesign &d, double fs_hz);
+Result<std::vector<SosRow>> design_iir_sos(const IirDesign& d, double fs_hz);
 
 } // namespace dasflow::atoms

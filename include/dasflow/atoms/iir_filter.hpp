@@ -18,21 +18,21 @@ public:
   explicit IirFilter(Config config) : config_(std::move(config)) {}
   /// Keys: order (default 4), cutoff (Hz, one value or [low, high]), btype (default bandpass),
   /// ftype (default butter), rp (dB; cheby1, ellip), rs (dB; cheby2, ellip).
-  static std::unique_ptr<Atom> from_config(ConfigReader &r);
+  static std::unique_ptr<Atom> from_config(ConfigReader& r);
 
   std::string_view kind() const noexcept override { return "iirfilter"; }
   /// Designs the sections at `in.fs_hz`; a cutoff at or above Nyquist is an error naming `cutoff`.
-  Result<StreamInfo> configure(const StreamInfo &in) override;
-  Result<void> process(const ChunkView &in, Chunk &out) override;
+  Result<StreamInfo> configure(const StreamInfo& in) override;
+  Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
   void reset() noexcept override { cascade_.reset(); }
   std::unique_ptr<Atom> clone() const override { return std::make_unique<IirFilter>(*this); }
   StateTree save_state() const override { return cascade_.save("iirfilter"); }
-  Result<void> restore_state(const StateTree &s) override { return cascade_.restore(s, "iirfilter"); }
+  Result<void> restore_state(const StateTree& s) override { return cascade_.restore(s, "iirfilter"); }
   std::string config_yaml() const override;
 
   /// The sections designed by configure().
-  const std::vector<SosRow> &sections() const noexcept { return cascade_.sections(); }
+  const std::vector<SosRow>& sections() const noexcept { return cascade_.sections(); }
 
 private:
   Config config_;

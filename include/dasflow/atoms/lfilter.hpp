@@ -21,16 +21,16 @@ public:
 
   explicit LFilter(Config config) : config_(std::move(config)) {}
   /// Keys: b (required), a (default [1]).
-  static std::unique_ptr<Atom> from_config(ConfigReader &r);
+  static std::unique_ptr<Atom> from_config(ConfigReader& r);
 
   std::string_view kind() const noexcept override { return "lfilter"; }
-  Result<StreamInfo> configure(const StreamInfo &in) override;
-  Result<void> process(const ChunkView &in, Chunk &out) override;
+  Result<StreamInfo> configure(const StreamInfo& in) override;
+  Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
   void reset() noexcept override { z_.assign_zero(); }
   std::unique_ptr<Atom> clone() const override { return std::make_unique<LFilter>(*this); }
   StateTree save_state() const override;
-  Result<void> restore_state(const StateTree &s) override;
+  Result<void> restore_state(const StateTree& s) override;
   std::string config_yaml() const override;
 
 private:

@@ -22,14 +22,14 @@ public:
   /// Sets the sections and the channel count; zeroes the state.
   void configure(std::vector<Row> sos, std::size_t n_channels);
   /// Filters `in` into `out` (same shape, same first_index); `out` may not alias `in`.
-  void process(const ChunkView &in, Chunk &out) noexcept;
+  void process(const ChunkView& in, Chunk& out) noexcept;
   void reset() noexcept { zi_.assign_zero(); }
 
-  const std::vector<Row> &sections() const noexcept { return sos_; }
+  const std::vector<Row>& sections() const noexcept { return sos_; }
   /// Saves `zi` as state of `kind`.
-  StateTree save(const char *kind) const;
+  StateTree save(const char* kind) const;
   /// Restores `zi` saved by save(kind); fails without change on a kind or shape mismatch.
-  Result<void> restore(const StateTree &state, const char *kind);
+  Result<void> restore(const StateTree& state, const char* kind);
 
 private:
   std::vector<Row> sos_;

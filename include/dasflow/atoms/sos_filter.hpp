@@ -20,16 +20,16 @@ public:
 
   explicit SosFilter(Config config) : config_(std::move(config)) {}
   /// Reads `sos:`; a0 != 1, non-finite or empty rows are errors.
-  static std::unique_ptr<Atom> from_config(ConfigReader &r);
+  static std::unique_ptr<Atom> from_config(ConfigReader& r);
 
   std::string_view kind() const noexcept override { return "sosfilter"; }
-  Result<StreamInfo> configure(const StreamInfo &in) override;
-  Result<void> process(const ChunkView &in, Chunk &out) override;
+  Result<StreamInfo> configure(const StreamInfo& in) override;
+  Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
   void reset() noexcept override { cascade_.reset(); }
   std::unique_ptr<Atom> clone() const override { return std::make_unique<SosFilter>(*this); }
   StateTree save_state() const override { return cascade_.save("sosfilter"); }
-  Result<void> restore_state(const StateTree &s) override { return cascade_.restore(s, "sosfilter"); }
+  Result<void> restore_state(const StateTree& s) override { return cascade_.restore(s, "sosfilter"); }
   std::string config_yaml() const override;
 
 private:

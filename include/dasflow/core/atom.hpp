@@ -30,12 +30,12 @@ public:
 
   /// Validates the config against the input stream (e.g. cutoff below its Nyquist), designs
   /// coefficients, sizes the state (zeroed) and returns the output stream. Errors name the YAML path.
-  virtual Result<StreamInfo> configure(const StreamInfo &in) = 0;
+  virtual Result<StreamInfo> configure(const StreamInfo& in) = 0;
 
   /// Hot path. `in` continues the stream (the caller checks continuity). Reshapes `out` to at most
   /// max_output_samples(in.n_samples) rows, sets its first_index, and passes on `in.events` plus
   /// any events this atom closes. Allocates only while `out` grows.
-  virtual Result<void> process(const ChunkView &in, Chunk &out) = 0;
+  virtual Result<void> process(const ChunkView& in, Chunk& out) = 0;
 
   /// Upper bound of output rows for an input of n_in rows, whatever the current state.
   virtual std::size_t max_output_samples(std::size_t n_in) const noexcept = 0;
@@ -51,22 +51,26 @@ public:
 
   /// Restores save_state() output into a configured atom; checks kind, version and shapes against
   /// the configured stream and leaves the state untouched on error.
-  virtual Result<void> restore_state(const StateTree &state) = 0;
+  virtual Result<void> restore_state(const StateTree& state) = 0;
 
   /// The atom's configuration as canonical flow-style YAML (`{atom: sosfilter, sos: [...]}`, numbers
   /// round-trippable): logged at start-up and hashed into checkpoints.
   virtual std::string config_yaml() const = 0;
 
-  const ConfigOrigin &origin() const noexcept { return origin_; }
+  const ConfigOrigin& origin() const noexcept { return origin_; }
   void set_origin(ConfigOrigin origin) { origin_ = std::move(origin); }
 
 protected:
   Atom() = default;
-  Atom(const Atom &) = default;
-  Atom &operator=(const Atom &) = default;
+  Atom(const Atom&) = default;
+  Atom& operator=(const Atom&) = default;
 
-  /// Copies the incoming events to `out`: what every atom that does not consume events does.
-  static void pass_events(const ChunkView &in, Chunk &out) { out.events.assign(in.events.begin(), in.events.end()); }
+  /// Copies the incoming events and their watermark to `out`: what every atom that neither produces
+  /// nor consumes events does.
+  static void pass_events(const ChunkView& in, Chunk& out) {
+    out.events.assign(in.events.begin(), in.events.end());
+    out.event_watermark = in.event_watermark;
+  }
 
   ConfigOrigin origin_;
 };

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -11,6 +12,9 @@
 #include "dasflow/core/event.hpp"
 
 namespace dasflow {
+
+/// Watermark of a stream with no event producer upstream: nothing is pending.
+inline constexpr std::int64_t kNoPendingEvents = std::numeric_limits<std::int64_t>::max();
 
 /// Non-owning view of `n_samples × n_channels` samples, one row per time sample, channels
 /// contiguous; what Atom::process() reads. `first_index` is the absolute index of row 0.
@@ -20,8 +24,12 @@ struct ChunkView {
   std::size_t n_channels = 0;
   std::int64_t first_index = 0;
   std::span<const Event> events;
+  /// Every event with on_index < event_watermark has been delivered, in this chunk or an earlier
+  /// one; events still open upstream (a trigger not yet closed) start at or after it. Lets
+  /// cross-channel atoms (coincidence) decide without waiting for the end of the stream.
+  std::int64_t event_watermark = kNoPendingEvents;
 
-  const float *row(std::size_t t) const noexcept { return samples.data() + t * n_channels; }
+  const float* row(std::size_t t) const noexcept { return samples.data() + t * n_channels; }
   /// Absolute index one past the last row: where the next chunk of a continuous stream starts.
   std::int64_t end_index() const noexcept { return first_index + static_cast<std::int64_t>(n_samples); }
 };
@@ -34,6 +42,7 @@ struct Chunk {
   std::size_t n_channels = 0;
   std::int64_t first_index = 0;
   std::vector<Event> events;
+  std::int64_t event_watermark = kNoPendingEvents; ///< see ChunkView::event_watermark
 
   /// Shapes the chunk; keeps the buffer's capacity so a steady stream stops allocating.
   void reshape(std::size_t samples_count, std::size_t channels) {
@@ -41,11 +50,11 @@ struct Chunk {
     n_channels = channels;
     this->samples.resize(samples_count * channels);
   }
-  float *row(std::size_t t) noexcept { return samples.data() + t * n_channels; }
-  const float *row(std::size_t t) const noexcept { return samples.data() + t * n_channels; }
+  float* row(std::size_t t) noexcept { return samples.data() + t * n_channels; }
+  const float* row(std::size_t t) const noexcept { return samples.data() + t * n_channels; }
   ChunkView view() const noexcept {
     return ChunkView{std::span<const float>(samples.data(), n_samples * n_channels), n_samples, n_channels, first_index,
-                     std::span<const Event>(events)};
+                     std::span<const Event>(events), event_watermark};
   }
   std::int64_t end_index() const noexcept { return first_index + static_cast<std::int64_t>(n_samples); }
 };

@@ -20,12 +20,12 @@
 namespace dasflow {
 
 /// 1-based line of a node, 0 when yaml-cpp has no mark (nodes built in code).
-int yaml_line(const YAML::Node &node);
+int yaml_line(const YAML::Node& node);
 
 class ConfigReader {
 public:
   /// `path` names the mapping, e.g. "pipeline[0]". A node that is not a mapping is recorded as an error.
-  ConfigReader(const YAML::Node &map, std::string path);
+  ConfigReader(const YAML::Node& map, std::string path);
 
   bool has(std::string_view key) const;
   /// False when the node is not a mapping (finish() then reports it).
@@ -52,14 +52,14 @@ public:
   void known(std::string_view key);
 
   /// Path, line and per-key lines, for errors found later at configure time.
-  const ConfigOrigin &origin() const noexcept { return origin_; }
+  const ConfigOrigin& origin() const noexcept { return origin_; }
 
   /// All recorded errors and unknown keys, one per line; ok when there are none.
   Result<void> finish() const;
 
 private:
   YAML::Node get(std::string_view key);
-  std::optional<double> scalar_number(const YAML::Node &n, std::string_view key, std::string_view where);
+  std::optional<double> scalar_number(const YAML::Node& n, std::string_view key, std::string_view where);
 
   YAML::Node map_;
   ConfigOrigin origin_;

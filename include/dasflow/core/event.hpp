@@ -20,7 +20,7 @@ struct Event {
   std::int64_t peak_index = 0;        ///< where the peak was
   std::vector<std::int64_t> channels; ///< coincidence only: the channel numbers taking part
 
-  bool operator==(const Event &) const = default;
+  bool operator==(const Event&) const = default;
 };
 
 } // namespace dasflow

@@ -21,7 +21,7 @@ class Registry {
 public:
   /// Builds an atom from its YAML mapping. Report value problems through the reader (its errors
   /// and unknown keys are collected by the registry after the factory returns).
-  using Factory = std::function<std::unique_ptr<Atom>(ConfigReader &)>;
+  using Factory = std::function<std::unique_ptr<Atom>(ConfigReader&)>;
 
   /// Registers `kind`; registering a name twice is a programmer error.
   void add(std::string kind, Factory factory);
@@ -29,12 +29,12 @@ public:
   std::vector<std::string> kinds() const;
 
   /// Builds the atom described by `entry` (a mapping with an `atom:` key); `path` names it in errors.
-  Result<std::unique_ptr<Atom>> create(const YAML::Node &entry, const std::string &path) const;
+  Result<std::unique_ptr<Atom>> create(const YAML::Node& entry, const std::string& path) const;
 
   /// Builds a Sequential from a YAML list of atom mappings (the config's `pipeline:`). Errors of all
   /// entries are reported together, each naming `path[i].key` and its line.
-  Result<std::unique_ptr<Sequential>> build_pipeline(const YAML::Node &list,
-                                                     const std::string &path = "pipeline") const;
+  Result<std::unique_ptr<Sequential>> build_pipeline(const YAML::Node& list,
+                                                     const std::string& path = "pipeline") const;
 
 private:
   std::map<std::string, Factory, std::less<>> factories_;

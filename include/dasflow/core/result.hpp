@@ -30,16 +30,16 @@ public:
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T &value() & { return std::get<0>(v_); }
-  const T &value() const & { return std::get<0>(v_); }
-  T &&value() && { return std::get<0>(std::move(v_)); }
-  T &operator*() & { return value(); }
-  const T &operator*() const & { return value(); }
-  T *operator->() { return &value(); }
-  const T *operator->() const { return &value(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
 
-  const Error &error() const & { return std::get<1>(v_); }
-  Error &&error() && { return std::get<1>(std::move(v_)); }
+  const Error& error() const& { return std::get<1>(v_); }
+  Error&& error() && { return std::get<1>(std::move(v_)); }
 
 private:
   std::variant<T, Error> v_;
@@ -53,8 +53,8 @@ public:
 
   bool ok() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return ok(); }
-  const Error &error() const & { return error_; }
-  Error &&error() && { return std::move(error_); }
+  const Error& error() const& { return error_; }
+  Error&& error() && { return std::move(error_); }
 
 private:
   Error error_;

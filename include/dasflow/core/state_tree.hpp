@@ -25,11 +25,11 @@ public:
   StateTree() = default;
   StateTree(std::string kind, std::int64_t version) : kind_(std::move(kind)), version_(version) {}
 
-  const std::string &kind() const noexcept { return kind_; }
+  const std::string& kind() const noexcept { return kind_; }
   std::int64_t version() const noexcept { return version_; }
 
   void set(std::string name, Value v) { values_[std::move(name)] = std::move(v); }
-  const std::map<std::string, Value, std::less<>> &values() const noexcept { return values_; }
+  const std::map<std::string, Value, std::less<>>& values() const noexcept { return values_; }
 
   Result<std::int64_t> get_int(std::string_view name) const;
   Result<double> get_double(std::string_view name) const;
@@ -41,7 +41,7 @@ public:
   Result<std::vector<double>> get_doubles(std::string_view name, std::size_t expected_size) const;
 
   void add_child(StateTree child) { children_.push_back(std::move(child)); }
-  const std::vector<StateTree> &children() const noexcept { return children_; }
+  const std::vector<StateTree>& children() const noexcept { return children_; }
 
   /// Fails unless this node was saved by `kind` at `version`: the first check of every restore.
   Result<void> expect(std::string_view kind, std::int64_t version) const;
@@ -53,10 +53,10 @@ public:
   static Result<StateTree> deserialize(std::span<const std::uint8_t> bytes);
 
   /// Bitwise equality (doubles compared by their bits).
-  bool operator==(const StateTree &o) const;
+  bool operator==(const StateTree& o) const;
 
 private:
-  template <typename T> Result<T> get_as(std::string_view name, const char *type_name) const;
+  template <typename T> Result<T> get_as(std::string_view name, const char* type_name) const;
 
   std::string kind_;
   std::int64_t version_ = 0;

@@ -17,7 +17,7 @@ struct ChannelCoords {
 
   std::int64_t number(std::size_t column) const noexcept { return first + static_cast<std::int64_t>(column) * step; }
   double distance_m(std::size_t column) const noexcept { return static_cast<double>(number(column)) * dx_m; }
-  bool operator==(const ChannelCoords &) const = default;
+  bool operator==(const ChannelCoords&) const = default;
 };
 
 /// Rate, time anchor and channel axis of a stream. Sample index i (absolute, counted since the Unix

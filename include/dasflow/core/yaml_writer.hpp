@@ -15,11 +15,11 @@ class YamlFlowMap {
 public:
   /// Starts `{atom: kind`.
   explicit YamlFlowMap(std::string_view atom_kind);
-  YamlFlowMap &add(std::string_view key, double v);
-  YamlFlowMap &add(std::string_view key, std::int64_t v);
-  YamlFlowMap &add(std::string_view key, std::string_view v);
-  YamlFlowMap &add(std::string_view key, const std::vector<double> &v);
-  YamlFlowMap &add(std::string_view key, const std::vector<std::vector<double>> &rows);
+  YamlFlowMap& add(std::string_view key, double v);
+  YamlFlowMap& add(std::string_view key, std::int64_t v);
+  YamlFlowMap& add(std::string_view key, std::string_view v);
+  YamlFlowMap& add(std::string_view key, const std::vector<double>& v);
+  YamlFlowMap& add(std::string_view key, const std::vector<std::vector<double>>& rows);
   /// The finished `{atom: kind, key: value, ...}`.
   std::string str() const { return text_ + "}"; }
 

@@ -19,9 +19,9 @@ struct AppConfig {
 
 /// Parses and validates `text` (named `file_name` in messages). Every error names the YAML path and
 /// line; a YAML syntax error names the file, line and column.
-Result<AppConfig> parse_app_config(const std::string &text, const std::string &file_name, const Registry &registry);
+Result<AppConfig> parse_app_config(const std::string& text, const std::string& file_name, const Registry& registry);
 
 /// Reads and parses a config file.
-Result<AppConfig> load_app_config(const std::string &path, const Registry &registry);
+Result<AppConfig> load_app_config(const std::string& path, const Registry& registry);
 
 } // namespace dasflow::daemon

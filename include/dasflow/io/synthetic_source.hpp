@@ -36,17 +36,17 @@ public:
 
   /// Reads `source:` keys (type, channels, fs, chunk, duration, realtime, dx, noise, event_*, seed);
   /// `path` is the YAML path for errors.
-  static Result<Config> parse(const YAML::Node &node, const std::string &path);
+  static Result<Config> parse(const YAML::Node& node, const std::string& path);
 
   /// `start_ns` is rounded down to the sample grid (so indices count samples since the epoch).
   SyntheticSource(Config config, std::int64_t start_ns);
 
-  const StreamInfo &stream() const noexcept { return stream_; }
-  const Config &config() const noexcept { return config_; }
+  const StreamInfo& stream() const noexcept { return stream_; }
+  const Config& config() const noexcept { return config_; }
   std::size_t chunk_samples() const noexcept { return chunk_samples_; }
 
   /// Fills the next chunk; false once `duration` is reached.
-  bool next(Chunk &out);
+  bool next(Chunk& out);
   /// Absolute index of the next sample next() will produce.
   std::int64_t next_index() const noexcept { return next_index_; }
 
