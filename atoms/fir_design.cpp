@@ -43,16 +43,16 @@ std::optional<WinKind> lookup_window(std::string_view name) {
     WinKind kind;
   };
   static constexpr Alias kAliases[] = {
-      {"hamming", WinKind::hamming},  {"hamm", WinKind::hamming},      {"ham", WinKind::hamming},
-      {"hann", WinKind::hann},        {"han", WinKind::hann},          {"hanning", WinKind::hann},
-      {"blackman", WinKind::blackman}, {"black", WinKind::blackman},   {"blk", WinKind::blackman},
-      {"boxcar", WinKind::boxcar},    {"box", WinKind::boxcar},        {"ones", WinKind::boxcar},
-      {"rect", WinKind::boxcar},      {"rectangular", WinKind::boxcar}, {"bartlett", WinKind::bartlett},
-      {"bart", WinKind::bartlett},    {"brt", WinKind::bartlett},      {"triang", WinKind::triang},
-      {"triangle", WinKind::triang},  {"tri", WinKind::triang},        {"kaiser", WinKind::kaiser},
+      {"hamming", WinKind::hamming},   {"hamm", WinKind::hamming},       {"ham", WinKind::hamming},
+      {"hann", WinKind::hann},         {"han", WinKind::hann},           {"hanning", WinKind::hann},
+      {"blackman", WinKind::blackman}, {"black", WinKind::blackman},     {"blk", WinKind::blackman},
+      {"boxcar", WinKind::boxcar},     {"box", WinKind::boxcar},         {"ones", WinKind::boxcar},
+      {"rect", WinKind::boxcar},       {"rectangular", WinKind::boxcar}, {"bartlett", WinKind::bartlett},
+      {"bart", WinKind::bartlett},     {"brt", WinKind::bartlett},       {"triang", WinKind::triang},
+      {"triangle", WinKind::triang},   {"tri", WinKind::triang},         {"kaiser", WinKind::kaiser},
       {"ksr", WinKind::kaiser},
   };
-  for (const Alias &a : kAliases)
+  for (const Alias& a : kAliases)
     if (a.name == name) return a.kind;
   return std::nullopt;
 }
@@ -129,9 +129,11 @@ long double bessel_i0(double x) {
   return sum;
 }
 
-/// Largest beta accepted: I0(beta) overflows a double just above 713.98, where scipy's kaiser
-/// window becomes inf/inf = NaN at its centre. Beyond this dasflow refuses the window instead.
-constexpr double kMaxKaiserBeta = 713.0;
+/// Largest beta accepted. scipy's special.i0 forms exp(x) times a correction, so it returns inf
+/// once exp overflows (x > 709.78, although I0 itself stays finite up to ~713.98); beyond that
+/// scipy's kaiser window is inf/inf = NaN at the centre and 0 wherever the argument is still below
+/// the threshold, i.e. garbage. dasflow refuses those betas instead of reproducing it.
+constexpr double kMaxKaiserBeta = 709.0;
 
 /// Matches scipy kaiser(M, beta): w[n] = I0(beta sqrt(1 - ((n - alpha)/alpha)^2)) / I0(beta) with
 /// alpha = (M - 1)/2; numpy's `** 2.0` is a plain square. The argument is formed in double as in
@@ -163,20 +165,24 @@ double sinc(double x) {
 /// numpy's float64 add.reduce (pairwise_sum in loops_utils.h): plain loop below 8 elements, eight
 /// interleaved accumulators up to 128, otherwise split at a multiple of 8 near the middle. firwin's
 /// scale factor np.sum(h * c) is summed this way, so the same grouping keeps the last bits equal.
-double pairwise_sum(const double *a, std::size_t n) {
+double pairwise_sum(const double* a, std::size_t n) {
   if (n < 8) {
     double res = 0.0;
-    for (std::size_t i = 0; i < n; ++i) res += a[i];
+    for (std::size_t i = 0; i < n; ++i)
+      res += a[i];
     return res;
   }
   if (n <= 128) {
     double r[8];
-    for (std::size_t j = 0; j < 8; ++j) r[j] = a[j];
+    for (std::size_t j = 0; j < 8; ++j)
+      r[j] = a[j];
     std::size_t i = 8;
     for (; i < n - (n % 8); i += 8)
-      for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
+      for (std::size_t j = 0; j < 8; ++j)
+        r[j] += a[i + j];
     double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
+    for (; i < n; ++i)
+      res += a[i];
     return res;
   }
   std::size_t n2 = n / 2;
@@ -192,9 +198,9 @@ double pairwise_sum(const double *a, std::size_t n) {
 /// (1, -r) for each root in order. The convolution (numpy.correlate with a two-tap kernel) gives
 /// out[j] = a[j] * 1 + a[j-1] * (-r); multiplying by 1 is exact and the complex product is the
 /// textbook formula, written out so no FMA or library special-casing can change it.
-std::vector<cplx> poly(const std::vector<cplx> &roots) {
+std::vector<cplx> poly(const std::vector<cplx>& roots) {
   std::vector<cplx> a{cplx(1.0, 0.0)};
-  for (const cplx &root : roots) {
+  for (const cplx& root : roots) {
     const double nr = -root.real(), ni = -root.imag();
     std::vector<cplx> out(a.size() + 1);
     for (std::size_t j = 0; j < out.size(); ++j) {
@@ -217,7 +223,7 @@ std::vector<cplx> poly(const std::vector<cplx> &roots) {
 
 } // namespace
 
-Result<std::vector<double>> symmetric_window(const FirWindow &w, std::size_t n) {
+Result<std::vector<double>> symmetric_window(const FirWindow& w, std::size_t n) {
   const std::optional<WinKind> kind = lookup_window(w.name);
   if (!kind)
     return fail(Errc::config, "unknown window '" + w.name +
@@ -228,8 +234,7 @@ Result<std::vector<double>> symmetric_window(const FirWindow &w, std::size_t n) 
     if (!(w.beta >= 0.0)) return fail(Errc::config, "kaiser window needs beta >= 0, got " + fmt(w.beta));
     if (!(w.beta <= kMaxKaiserBeta))
       return fail(Errc::config, "kaiser beta must be <= " + fmt(kMaxKaiserBeta) +
-                                    " (I0(beta) overflows a double and scipy's window turns NaN), got " +
-                                    fmt(w.beta));
+                                    " (scipy's I0(beta) overflows and its window turns NaN), got " + fmt(w.beta));
   } else if (w.beta != 0.0) {
     // scipy: get_window(("hamming", 2.0), n) raises TypeError (the extra argument collides with sym).
     return fail(Errc::config, "window '" + w.name + "' takes no beta, got " + fmt(w.beta));
@@ -250,7 +255,7 @@ Result<std::vector<double>> symmetric_window(const FirWindow &w, std::size_t n) 
   return fail(Errc::internal, "unhandled window kind");
 }
 
-Result<std::vector<double>> firwin(std::size_t numtaps, const std::vector<double> &cutoff_hz, const FirWindow &w,
+Result<std::vector<double>> firwin(std::size_t numtaps, const std::vector<double>& cutoff_hz, const FirWindow& w,
                                    bool pass_zero, double fs_hz) {
   // scipy returns an empty array for numtaps = 0; an empty filter is useless here.
   if (numtaps < 1) return fail(Errc::config, "numtaps must be >= 1, got " + std::to_string(numtaps));
@@ -292,7 +297,8 @@ Result<std::vector<double>> firwin(std::size_t numtaps, const std::vector<double
   // sampled at m = n - (numtaps - 1)/2; accumulated band by band, add then subtract, as scipy.
   const double alpha = 0.5 * static_cast<double>(numtaps - 1);
   std::vector<double> m(numtaps);
-  for (std::size_t i = 0; i < numtaps; ++i) m[i] = static_cast<double>(i) - alpha;
+  for (std::size_t i = 0; i < numtaps; ++i)
+    m[i] = static_cast<double>(i) - alpha;
   std::vector<double> h(numtaps, 0.0);
   for (std::size_t b = 0; b + 1 < edges.size(); b += 2) {
     const double left = edges[b], right = edges[b + 1];
@@ -301,7 +307,8 @@ Result<std::vector<double>> firwin(std::size_t numtaps, const std::vector<double
       h[i] = h[i] - left * sinc(left * m[i]);
     }
   }
-  for (std::size_t i = 0; i < numtaps; ++i) h[i] *= win[i];
+  for (std::size_t i = 0; i < numtaps; ++i)
+    h[i] *= win[i];
 
   // scale=True: unit gain at DC if the first passband starts there, at Nyquist if it ends there
   // (single-band highpass), else at the centre of the first passband; the gain there is
@@ -309,19 +316,24 @@ Result<std::vector<double>> firwin(std::size_t numtaps, const std::vector<double
   const double left0 = edges[0], right0 = edges[1];
   const double scale_f = (left0 == 0.0) ? 0.0 : (right0 == 1.0) ? 1.0 : 0.5 * (left0 + right0);
   std::vector<double> hc(numtaps);
-  for (std::size_t i = 0; i < numtaps; ++i) hc[i] = h[i] * std::cos(kPi * m[i] * scale_f);
+  for (std::size_t i = 0; i < numtaps; ++i)
+    hc[i] = h[i] * std::cos(kPi * m[i] * scale_f);
   const double s = pairwise_sum(hc.data(), hc.size());
-  for (double &v : h) v /= s;
+  for (double& v : h)
+    v /= s;
 
-  // Not reachable for valid input with these (positive) windows, but scipy would silently return
-  // inf/NaN taps if the gain at the scale frequency were zero.
+  // hann and bartlett of length 2 are [0, 0], so h is all zeros, s == 0 and scipy returns NaN
+  // taps without complaint. Refuse that (and any other non-finite outcome) instead.
+  bool finite = std::isfinite(s) && s != 0.0;
   for (double v : h)
-    if (!std::isfinite(v))
-      return fail(Errc::config, "firwin produced non-finite taps (zero gain at the scaling frequency)");
+    finite = finite && std::isfinite(v);
+  if (!finite)
+    return fail(Errc::config, "window '" + w.name + "' with numtaps " + std::to_string(numtaps) +
+                                  " gives a filter with zero gain at its scaling frequency (scipy returns NaN taps)");
   return h;
 }
 
-TransferFunction zpk_to_tf(const Zpk &zpk) {
+TransferFunction zpk_to_tf(const Zpk& zpk) {
   const std::vector<cplx> bz = poly(zpk.z);
   const std::vector<cplx> ap = poly(zpk.p);
   // numpy.poly (and zpk2tf's copy of its test) keeps only the real parts when the roots above the
@@ -331,9 +343,11 @@ TransferFunction zpk_to_tf(const Zpk &zpk) {
   // real part of k * (br + i bi) is k * br.
   TransferFunction tf;
   tf.b.reserve(bz.size());
-  for (const cplx &c : bz) tf.b.push_back(zpk.k * c.real());
+  for (const cplx& c : bz)
+    tf.b.push_back(zpk.k * c.real());
   tf.a.reserve(ap.size());
-  for (const cplx &c : ap) tf.a.push_back(c.real());
+  for (const cplx& c : ap)
+    tf.a.push_back(c.real());
   return tf;
 }
 

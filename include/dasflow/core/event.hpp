@@ -19,6 +19,11 @@ struct Event {
   double peak = 0.0;                  ///< largest characteristic-function value while on
   std::int64_t peak_index = 0;        ///< where the peak was
   std::vector<std::int64_t> channels; ///< coincidence only: the channel numbers taking part
+  /// The sample whose processing made the event final (a trigger closes at the first sample below
+  /// the off threshold, or at the max_length cap). An event travels with the chunk holding this
+  /// index, and a chunk's events are ordered by it, so the event stream does not depend on how the
+  /// samples were chunked.
+  std::int64_t decided_index = 0;
 
   bool operator==(const Event&) const = default;
 };

@@ -1,0 +1,185 @@
+#include "dasflow/atoms/sta_lta.hpp"
+
+#include <cmath>
+
+#include "dasflow/core/yaml_writer.hpp"
+#include "kernel_dispatch.hpp"
+
+namespace dasflow::atoms {
+
+namespace {
+
+constexpr std::int64_t kStateVersion = 1;
+
+/// One row of classic STA/LTA (ObsPy stalta.c, OPTIMIZED_VERSION), at stream position p.
+/// `old_s` holds a[p-s]^2 and `ring` the slot of a[p-l]^2, which this row overwrites with a[p]^2.
+/// ObsPy's `x += buf - old` is x = x + (buf - old); keep that order.
+DASFLOW_KERNEL void classic_row(const float* x, float* cf, std::size_t n, std::int64_t p, std::int64_t s,
+                                std::int64_t l, double frac, double* sta, double* lta, const double* old_s,
+                                double* ring) {
+  if (p < s) {
+    for (std::size_t c = 0; c < n; ++c) {
+      const double buf = static_cast<double>(x[c]) * static_cast<double>(x[c]);
+      sta[c] = sta[c] + buf;
+      ring[c] = buf;
+      cf[c] = 0.0f;
+    }
+    if (p == s - 1)
+      for (std::size_t c = 0; c < n; ++c)
+        lta[c] = sta[c];
+  } else if (p < l) {
+    for (std::size_t c = 0; c < n; ++c) {
+      const double buf = static_cast<double>(x[c]) * static_cast<double>(x[c]);
+      lta[c] = lta[c] + buf;
+      sta[c] = sta[c] + (buf - old_s[c]);
+      ring[c] = buf;
+      cf[c] = 0.0f;
+    }
+    if (p == l - 1)
+      for (std::size_t c = 0; c < n; ++c)
+        cf[c] = lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c] * frac) : 0.0f;
+  } else {
+    for (std::size_t c = 0; c < n; ++c) {
+      const double buf = static_cast<double>(x[c]) * static_cast<double>(x[c]);
+      sta[c] = sta[c] + (buf - old_s[c]);
+      lta[c] = lta[c] + (buf - ring[c]);
+      ring[c] = buf;
+      cf[c] = lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c] * frac) : 0.0f;
+    }
+  }
+}
+
+/// One row of recursive STA/LTA (ObsPy recstalta.c) at stream position p >= 1:
+///   sta = csta a^2 + (1 - csta) sta,  lta = clta a^2 + (1 - clta) lta,  cf = sta / lta
+/// with cf forced to 0 while p < l.
+DASFLOW_KERNEL void recursive_row(const float* x, float* cf, std::size_t n, bool warm, double csta, double clta,
+                                  double* sta, double* lta) {
+  const double keep_sta = 1.0 - csta, keep_lta = 1.0 - clta;
+  for (std::size_t c = 0; c < n; ++c) {
+    const double sq = static_cast<double>(x[c]) * static_cast<double>(x[c]);
+    sta[c] = csta * sq + keep_sta * sta[c];
+    lta[c] = clta * sq + keep_lta * lta[c];
+    cf[c] = warm && lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c]) : 0.0f;
+  }
+}
+
+} // namespace
+
+std::unique_ptr<Atom> StaLta::from_config(ConfigReader& r) {
+  Config c;
+  c.method =
+      r.choice("method", "classic", {"classic", "recursive"}) == "recursive" ? Method::recursive : Method::classic;
+  const auto sta = r.optional_number("sta");
+  const auto lta = r.optional_number("lta");
+  if (!sta) r.error("sta", "is required (seconds)");
+  if (!lta) r.error("lta", "is required (seconds)");
+  if (sta && !(*sta > 0)) r.error("sta", "must be > 0 s, got " + YamlFlowMap::format(*sta));
+  if (sta && lta && !(*lta > *sta))
+    r.error("lta", "must be greater than sta (" + YamlFlowMap::format(*sta) + "), got " + YamlFlowMap::format(*lta));
+  c.sta_s = sta.value_or(c.sta_s);
+  c.lta_s = lta.value_or(c.lta_s);
+  return std::make_unique<StaLta>(c);
+}
+
+Result<StreamInfo> StaLta::configure(const StreamInfo& in) {
+  // int(sta * fs): truncation, as ObsPy's callers write it.
+  nsta_ = static_cast<std::int64_t>(config_.sta_s * in.fs_hz);
+  nlta_ = static_cast<std::int64_t>(config_.lta_s * in.fs_hz);
+  if (nsta_ < 1)
+    return origin_.error("sta",
+                         "is shorter than one sample at the input rate (" + YamlFlowMap::format(in.fs_hz) + " Hz)");
+  if (nlta_ <= nsta_)
+    return origin_.error("lta", "must span more samples than sta at the input rate (" + YamlFlowMap::format(in.fs_hz) +
+                                    " Hz): " + std::to_string(nlta_) + " <= " + std::to_string(nsta_));
+  if (nlta_ > 100'000'000) return origin_.error("lta", "is longer than 1e8 samples");
+  n_channels_ = in.n_channels;
+  sta_.resize(n_channels_);
+  lta_.resize(n_channels_);
+  squares_.resize(config_.method == Method::classic ? static_cast<std::size_t>(nlta_) * n_channels_ : 0);
+  reset();
+  return in;
+}
+
+void StaLta::reset() noexcept {
+  count_ = 0;
+  sta_.assign_zero();
+  lta_.assign_zero();
+  squares_.assign_zero();
+}
+
+Result<void> StaLta::process(const ChunkView& in, Chunk& out) {
+  out.reshape(in.n_samples, n_channels_);
+  out.first_index = in.first_index;
+  pass_events(in, out);
+  const double frac = static_cast<double>(nlta_) / static_cast<double>(nsta_);
+  const double csta = 1.0 / static_cast<double>(nsta_), clta = 1.0 / static_cast<double>(nlta_);
+  for (std::size_t t = 0; t < in.n_samples; ++t, ++count_) {
+    const float* x = in.row(t);
+    float* cf = out.row(t);
+    if (config_.method == Method::classic) {
+      const auto ring_row = [&](std::int64_t p) {
+        return squares_.data() + static_cast<std::size_t>(p % nlta_) * n_channels_;
+      };
+      classic_row(x, cf, n_channels_, count_, nsta_, nlta_, frac, sta_.data(), lta_.data(),
+                  count_ >= nsta_ ? ring_row(count_ - nsta_) : nullptr, ring_row(count_));
+    } else if (count_ == 0) {
+      // recstalta.c starts at i = 1: the stream's first sample never enters the averages.
+      for (std::size_t c = 0; c < n_channels_; ++c)
+        cf[c] = 0.0f;
+    } else {
+      recursive_row(x, cf, n_channels_, count_ >= nlta_, csta, clta, sta_.data(), lta_.data());
+    }
+  }
+  return {};
+}
+
+StateTree StaLta::save_state() const {
+  StateTree t("stalta", kStateVersion);
+  t.set("method", std::string(config_.method == Method::classic ? "classic" : "recursive"));
+  t.set("nsta", nsta_);
+  t.set("nlta", nlta_);
+  t.set("n_channels", static_cast<std::int64_t>(n_channels_));
+  t.set("count", count_);
+  t.set("sta", std::vector<double>(sta_.begin(), sta_.end()));
+  t.set("lta", std::vector<double>(lta_.begin(), lta_.end()));
+  if (config_.method == Method::classic) t.set("squares", std::vector<double>(squares_.begin(), squares_.end()));
+  return t;
+}
+
+Result<void> StaLta::restore_state(const StateTree& s) {
+  DASFLOW_TRY(s.expect("stalta", kStateVersion));
+  DASFLOW_TRY_ASSIGN(method, s.get_string("method"));
+  DASFLOW_TRY_ASSIGN(nsta, s.get_int("nsta"));
+  DASFLOW_TRY_ASSIGN(nlta, s.get_int("nlta"));
+  DASFLOW_TRY_ASSIGN(n_channels, s.get_int("n_channels"));
+  DASFLOW_TRY_ASSIGN(count, s.get_int("count"));
+  const std::string want = config_.method == Method::classic ? "classic" : "recursive";
+  if (method != want || nsta != nsta_ || nlta != nlta_ || n_channels != static_cast<std::int64_t>(n_channels_) ||
+      count < 0)
+    return fail(Errc::state_mismatch, "stalta state is for " + method + " " + std::to_string(nsta) + "/" +
+                                          std::to_string(nlta) + " samples × " + std::to_string(n_channels) +
+                                          " channels, the pipeline has " + want + " " + std::to_string(nsta_) + "/" +
+                                          std::to_string(nlta_) + " × " + std::to_string(n_channels_));
+  DASFLOW_TRY_ASSIGN(sta, s.get_doubles("sta", n_channels_));
+  DASFLOW_TRY_ASSIGN(lta, s.get_doubles("lta", n_channels_));
+  std::vector<double> squares;
+  if (config_.method == Method::classic) {
+    DASFLOW_TRY_ASSIGN(sq, s.get_doubles("squares", squares_.size()));
+    squares = std::move(sq);
+  }
+  count_ = count;
+  std::copy(sta.begin(), sta.end(), sta_.begin());
+  std::copy(lta.begin(), lta.end(), lta_.begin());
+  std::copy(squares.begin(), squares.end(), squares_.begin());
+  return {};
+}
+
+std::string StaLta::config_yaml() const {
+  return YamlFlowMap("stalta")
+      .add("method", config_.method == Method::classic ? "classic" : "recursive")
+      .add("sta", config_.sta_s)
+      .add("lta", config_.lta_s)
+      .str();
+}
+
+} // namespace dasflow::atoms
