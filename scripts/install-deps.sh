@@ -8,6 +8,7 @@ packages=(
   libyaml-cpp-dev                                # config (the only dependency of dasflow_atoms)
   libcli11-dev                                   # the dasflow tool's command line
   libgtest-dev libgmock-dev                      # tests
+  libhdf5-dev                                    # tests that read real DAS recordings
   libbenchmark-dev                               # bench/
 )
 

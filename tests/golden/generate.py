@@ -13,6 +13,14 @@ References (shared/REFERENCE.md "Filters"):
   iirfilter  scipy.signal.iirfilter(N, Wn, rp, rs, btype, ftype=..., output="sos", fs=fs) + sosfilt
   sosfilter  scipy.signal.sosfilt(sos, x), zero initial state
   lfilter    scipy.signal.lfilter(b, a, x), zero initial state
+  firfilter  scipy.signal.firwin(...) + lfilter(taps, 1, x)
+  decimate   scipy.signal.decimate(x, q, ftype, zero_phase=False); for streams not starting at a
+             multiple of q: lfilter output kept where the absolute index is a multiple of q
+  stalta     numpy ports of ObsPy 1.5's C stalta.c / recstalta.c (written from REFERENCE.md; ObsPy
+             itself is not packaged in Debian), checked here against ObsPy's published values
+  trigger    numpy port of ObsPy 1.5 trigger_onset; coincidence: of coincidence_trigger
+  common_mode numpy.median / numpy.mean across channels
+Atoms emit float32, so a chain's reference rounds to float32 after every atom, as the chain does.
 Inputs are float32 values (dasflow's sample type) stored as float64, so the reference sees exactly
 the samples the C++ atom sees; outputs are scipy's float64 result.
 """
@@ -164,6 +172,240 @@ def filter_cases():
     return cases
 
 
+# ---- numpy ports of ObsPy 1.5 (REFERENCE.md "STA/LTA", "Trigger", "Coincidence") ----------------
+def classic_sta_lta(a, nsta, nlta):
+    """stalta.c (OPTIMIZED_VERSION), operation order kept: x += buf - old is x = x + (buf - old)."""
+    a = [float(v) for v in a]
+    cf = np.zeros(len(a))
+    frac = float(nlta) / float(nsta)
+    sta = 0.0
+    for i in range(nsta):
+        sta += a[i] * a[i]
+    lta = sta
+    for i in range(nsta, nlta):
+        buf = a[i] * a[i]
+        lta += buf
+        sta += buf - a[i - nsta] * a[i - nsta]
+    cf[nlta - 1] = sta / lta * frac if lta != 0 else 0.0
+    for i in range(nlta, len(a)):
+        buf = a[i] * a[i]
+        sta += buf - a[i - nsta] * a[i - nsta]
+        lta += buf - a[i - nlta] * a[i - nlta]
+        cf[i] = sta / lta * frac if lta != 0 else 0.0
+    return cf
+
+
+def recursive_sta_lta(a, nsta, nlta):
+    """recstalta.c: the first sample never enters; outputs before nlta are zeroed."""
+    a = [float(v) for v in a]
+    csta, clta = 1.0 / nsta, 1.0 / nlta
+    sta = lta = 0.0
+    cf = np.zeros(len(a))
+    for i in range(1, len(a)):
+        sq = a[i] * a[i]
+        sta = csta * sq + (1 - csta) * sta
+        lta = clta * sq + (1 - clta) * lta
+        cf[i] = sta / lta if lta != 0 else 0.0
+    cf[:min(nlta, len(a))] = 0.0
+    return cf
+
+
+def trigger_onset(cf, on, off, max_len=9e99):
+    """ObsPy 1.5 trigger_onset (max_len_delete=False): on-candidates are the starts of runs of
+    cf >= on, off-candidates the ends of runs of cf >= off; pair each on with the first off at or
+    after it, capping at on + max_len; an on before the previous off is skipped."""
+    ind1 = np.where(cf >= on)[0]
+    if len(ind1) == 0:
+        return []
+    ind2 = np.where(cf >= off)[0]
+    ons = [int(ind1[0])] + [int(v) for v in ind1[1:][np.diff(ind1) > 1]]
+    ends = [int(v) for v in ind2[:-1][np.diff(ind2) > 1]] + [int(ind2[-1])]
+    offs = [-1] + ends + [int(ind2[-1]), len(cf)]
+    picks = []
+    while ons and ons[-1] > offs[0]:
+        while ons[0] <= offs[0]:
+            ons.pop(0)
+        while offs[0] < ons[0]:
+            offs.pop(0)
+        if offs[0] - ons[0] > max_len:
+            offs.insert(0, ons[0] + max_len)
+        picks.append((ons[0], offs[0]))
+    return picks
+
+
+def stream_triggers(cf, on, off, max_len, channel):
+    """trigger_onset picks as a stream emits them: not the event still open at the end of data."""
+    out = []
+    n = len(cf)
+    for a, b in trigger_onset(cf, on, off, max_len if max_len else 9e99):
+        capped = bool(max_len) and b == a + max_len
+        if b >= n - 1 and not capped:
+            continue  # still open: a stream keeps it in its state
+        seg = cf[a:b + 1]
+        k = int(np.argmax(seg))
+        out.append((channel, a, b, float(seg[k]), a + k))
+    return out
+
+
+def coincidence(events, min_channels, window):
+    """ObsPy coincidence_trigger with unit weights over (channel, on, off, peak, peak_index)."""
+    trig = sorted(events, key=lambda e: (e[1], e[2], e[0]))
+    out = []
+    last_off = None
+    while trig:
+        ch, on, off, peak, peak_i = trig.pop(0)
+        chans = [ch]
+        for c2, on2, off2, p2, pi2 in trig:
+            if c2 in chans:
+                continue
+            if on2 > off + window:
+                break
+            chans.append(c2)
+            off = max(off, off2)
+            if p2 > peak:
+                peak, peak_i = p2, pi2
+        if len(chans) < min_channels:
+            continue
+        if last_off is not None and off <= last_off:
+            continue
+        out.append((chans[0], on, off, peak, peak_i, len(chans)))
+        last_off = off
+    return out
+
+
+def event_rows(triggers=(), groups=()):
+    """Rows of [kind, channel, on, off, peak, peak_index, n_channels], kind 0 trigger, 1 coincidence."""
+    rows = [[0, c, a, b, p, pi, 1] for c, a, b, p, pi in triggers]
+    rows += [[1, c, a, b, p, pi, n] for c, a, b, p, pi, n in groups]
+    return rows
+
+
+def bursts(rng, n, fs, channels):
+    """Noise with short bursts at staggered times per channel: inputs that trigger."""
+    x = rng.standard_normal((n, channels))
+    for c in range(channels):
+        for t0 in (0.3 * n, 0.55 * n, 0.8 * n):
+            start = int(t0 + 7 * c)
+            x[start:start + int(0.2 * fs), c] *= 12.0
+    return x.astype(np.float32).astype(np.float64)
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def detection_cases(rng):
+    """(name, config list, fs, first_index, input, output, events, check)."""
+    cases = []
+    fs = 250.0
+    x = bursts(rng, 6000, fs, 5)
+    for method, port in (("classic", classic_sta_lta), ("recursive", recursive_sta_lta)):
+        cf = np.stack([port(x[:, c], int(0.2 * fs), int(2.0 * fs)) for c in range(x.shape[1])], axis=1)
+        cases.append((f"stalta_{method}_0.2-2_fs250_c5_n6000", [{"atom": "stalta", "method": method, "sta": 0.2,
+                                                                "lta": 2.0}], fs, 0, x, f32(cf), None, "exact"))
+    # trigger on float32 cf values (what the atom sees), with and without a length cap
+    cf = f32(np.stack([classic_sta_lta(x[:, c], 50, 500) for c in range(x.shape[1])], axis=1))
+    for name, max_len_s in (("", 0.0), ("_maxlen0.1", 0.1)):
+        max_len = int(max_len_s * fs + 0.5)
+        trig = [e for c in range(cf.shape[1]) for e in stream_triggers(cf[:, c], 3.0, 1.5, max_len, c)]
+        cfg = {"atom": "trigger", "on_threshold": 3.0, "off_threshold": 1.5}
+        if max_len_s:
+            cfg["max_length"] = max_len_s
+        cases.append((f"trigger_3-1.5{name}_fs250_c5_n6000", [cfg], fs, 0, cf, cf, event_rows(trig), "exact"))
+    trig = [e for c in range(cf.shape[1]) for e in stream_triggers(cf[:, c], 3.0, 1.5, 0, c)]
+    groups = coincidence(trig, 3, 0.5 * fs)
+    cases.append(("coincidence_3ch_0.5s_fs250_c5_n6000",
+                  [{"atom": "trigger", "on_threshold": 3.0, "off_threshold": 1.5},
+                   {"atom": "coincidence", "min_channels": 3, "window": 0.5}], fs, 0, cf, cf,
+                  event_rows(trig, groups), "exact"))
+
+    # decimate: scipy.signal.decimate for streams starting at index 0; the keeping rule otherwise
+    y = test_signal(rng, 4000, 1000.0, 4)
+    for q in (2, 4, 5):
+        ref = sig.decimate(y, q, ftype="fir", zero_phase=False, axis=0)
+        cases.append((f"decimate_fir_q{q}_fs1000_c4_n4000", [{"atom": "decimate", "factor": q}], 1000.0, 0, y, ref,
+                      None, "rms"))
+    ref = sig.decimate(y, 4, ftype="iir", zero_phase=False, axis=0)
+    cases.append(("decimate_iir_q4_fs1000_c4_n4000", [{"atom": "decimate", "factor": 4, "ftype": "iir"}], 1000.0, 0,
+                  y, ref, None, "rms"))
+    first = 1_700_000_000_003  # not a multiple of 4: the first kept sample is row 1
+    full = sig.lfilter(sig.firwin(81, 0.25, window="hamming"), [1.0], y, axis=0)
+    keep = [(first + i) % 4 == 0 for i in range(len(y))]
+    cases.append(("decimate_fir_q4_offset_fs1000_c4_n4000", [{"atom": "decimate", "factor": 4}], 1000.0, first, y,
+                  full[keep], None, "rms"))
+    # firfilter
+    for name, cfg, kw in (
+            ("firfilter_lowpass31_hamming_fs100", {"numtaps": 31, "cutoff": [20.0]}, dict(pass_zero=True)),
+            ("firfilter_highpass33_blackman_fs100", {"numtaps": 33, "cutoff": [5.0], "btype": "highpass",
+                                                     "window": "blackman"}, dict(pass_zero=False, window="blackman")),
+            ("firfilter_bandpass64_kaiser_fs100", {"numtaps": 64, "cutoff": [5.0, 15.0], "btype": "bandpass",
+                                                   "window": "kaiser", "beta": 8.6},
+             dict(pass_zero=False, window=("kaiser", 8.6)))):
+        taps = sig.firwin(cfg["numtaps"], cfg["cutoff"], fs=100.0, **kw)
+        z = test_signal(rng, 3000, 100.0, 4)
+        cases.append((name + "_c4_n3000", [dict({"atom": "firfilter"}, **cfg)], 100.0, 0, z,
+                      sig.lfilter(taps, [1.0], z, axis=0), None, "rms"))
+    # common-mode removal
+    z = test_signal(rng, 2000, 100.0, 7) + rng.standard_normal((2000, 1)).astype(np.float32)
+    z = f32(z)
+    cases.append(("common_mode_median_c7_n2000", [{"atom": "common_mode"}], 100.0, 0, z,
+                  z - np.median(z, axis=1, keepdims=True), None, "rms"))
+    z8 = f32(np.concatenate([z, z[:, :1] * 0.5], axis=1))
+    cases.append(("common_mode_median_even_c8_n2000", [{"atom": "common_mode"}], 100.0, 0, z8,
+                  z8 - np.median(z8, axis=1, keepdims=True), None, "rms"))
+    cases.append(("common_mode_mean_c7_n2000", [{"atom": "common_mode", "method": "mean"}], 100.0, 0, z,
+                  z - np.mean(z, axis=1, keepdims=True), None, "rms"))
+    return cases
+
+
+def chain_cases():
+    """Real data through whole detection chains; float32 between atoms, as the pipeline does."""
+    cases = []
+    rjob = pathlib.Path(__file__).resolve().parents[3] / "shared/data/real/seismic-obspy/loc_RJOB20050801145719850.z"
+    x = f32(np.loadtxt(rjob))[:, None]
+    fs = 200.0
+    sos = sig.iirfilter(4, [1.0, 20.0], btype="bandpass", ftype="butter", output="sos", fs=fs)
+    y = f32(sig.sosfilt(sos, x, axis=0))
+    cf = f32(recursive_sta_lta(y[:, 0], int(0.5 * fs), int(10 * fs)))[:, None]
+    trig = stream_triggers(cf[:, 0], 3.0, 1.0, 0, 0)
+    chain = [{"atom": "iirfilter", "order": 4, "cutoff": [1.0, 20.0], "btype": "bandpass"},
+             {"atom": "stalta", "method": "recursive", "sta": 0.5, "lta": 10.0},
+             {"atom": "trigger", "on_threshold": 3.0, "off_threshold": 1.0}]
+    cases.append(("chain_rjob_bandpass_recstalta_trigger_fs200", chain, fs, 0,
+                  ("shared:seismic-obspy/loc_RJOB20050801145719850.z", x), cf, event_rows(trig), "rms"))
+    return cases
+
+
+def optodas_case():
+    """decimated_optodas.hdf5 (500 Hz, 51 channels): iirfilter -> decimate 4 -> stalta -> trigger."""
+    import h5py
+    path = pathlib.Path(__file__).resolve().parents[3] / "shared/data/real/das/decimated_optodas.hdf5"
+    with h5py.File(path, "r") as f:
+        x = f32(f["data"][...])
+    fs = 500.0
+    sos = sig.iirfilter(4, [2.0, 40.0], btype="bandpass", ftype="butter", output="sos", fs=fs)
+    y = f32(sig.sosfilt(sos, x, axis=0))
+    d = f32(sig.decimate(y, 4, ftype="fir", zero_phase=False, axis=0))
+    cf = f32(np.stack([classic_sta_lta(d[:, c], int(0.1 * 125), int(1.0 * 125)) for c in range(d.shape[1])], axis=1))
+    trig = [e for c in range(cf.shape[1]) for e in stream_triggers(cf[:, c], 2.5, 1.2, 0, c)]
+    chain = [{"atom": "iirfilter", "order": 4, "cutoff": [2.0, 40.0], "btype": "bandpass"},
+             {"atom": "decimate", "factor": 4},
+             {"atom": "stalta", "method": "classic", "sta": 0.1, "lta": 1.0},
+             {"atom": "trigger", "on_threshold": 2.5, "off_threshold": 1.2}]
+    return ("chain_optodas_bandpass_decimate4_stalta_trigger", chain, fs, 0, ("shared:das/decimated_optodas.hdf5#/data", x),
+            cf, event_rows(trig), "rms")
+
+
+def check_published_obspy_values():
+    """ObsPy's documented recursive STA/LTA values (REFERENCE.md) validate the port itself."""
+    np.random.seed(815)
+    a = np.random.randn(100000)
+    cf = recursive_sta_lta(a[:1000], 5, 10)
+    want = [0.80810165, 0.75939449, 0.91763978, 0.97465004]
+    assert np.allclose(cf[99:103], want, atol=5e-9), cf[99:103]
+    return a[:103]
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for f in OUT.glob("*"):
@@ -189,10 +431,30 @@ def main():
     for name, cfg, fs, ch, n, ref in filter_cases():
         x = test_signal(rng, n, fs, ch)
         y = ref(x)
-        fin = write_f64(f"{name}.in.f64", x)
+        if isinstance(x, tuple):  # a real file from shared/data/real: the test reads it itself
+            fin, x = x
+        else:
+            fin = write_f64(f"{name}.in.f64", x)
         fout = write_f64(f"{name}.out.f64", y)
         lines.append(f"  - {{name: {name}, fs: {fmt(fs)}, n_channels: {ch}, n_samples: {n}, "
                      f"input: {fin}, output: {fout}, config: \"{flow(cfg)}\"}}")
+    lines.append("streams:")
+    obspy_input = check_published_obspy_values()
+    write_f64("obspy_recstalta_seed815_first103.in.f64", obspy_input)
+    lines.insert(2, "obspy_recstalta_seed815: {input: obspy_recstalta_seed815_first103.in.f64, sta: 5, lta: 10, "
+                    "first: 99, values: [0.80810165, 0.75939449, 0.91763978, 0.97465004]}")
+    for name, chain, fs, first, x, y, events, check in detection_cases(rng) + chain_cases() + [optodas_case()]:
+        if isinstance(x, tuple):  # a real file from shared/data/real: the test reads it itself
+            fin, x = x
+        else:
+            fin = write_f64(f"{name}.in.f64", x)
+        fout = write_f64(f"{name}.out.f64", y)
+        fev = write_f64(f"{name}.events.f64", events) if events is not None else ""
+        n_events = len(events) if events is not None else -1
+        pipe = "[" + ", ".join(flow(c) for c in chain) + "]"
+        lines.append(f"  - {{name: {name}, fs: {fmt(fs)}, first_index: {first}, n_channels: {x.shape[1]}, "
+                     f"n_samples: {x.shape[0]}, n_out: {y.shape[0]}, input: {fin}, output: {fout}, "
+                     f"events: \"{fev}\", n_events: {n_events}, check: {check}, pipeline: \"{pipe}\"}}")
     (OUT / "cases.yaml").write_text("\n".join(lines) + "\n")
     print(f"wrote {len(list(OUT.glob('*.f64')))} vector files to {OUT}")
 
