@@ -11,17 +11,21 @@ namespace {
 
 constexpr std::int64_t kStateVersion = 1;
 
+/// The square of a float32 sample in double is exact (24-bit mantissa squared fits in 53 bits), so
+/// the ring keeps the float32 samples (half the memory of their squares) and squares them again.
+inline double sq(float v) { return static_cast<double>(v) * static_cast<double>(v); }
+
 /// One row of classic STA/LTA (ObsPy stalta.c, OPTIMIZED_VERSION), at stream position p.
-/// `old_s` holds a[p-s]^2 and `ring` the slot of a[p-l]^2, which this row overwrites with a[p]^2.
+/// `old_s` holds a[p-s] and `ring` the slot of a[p-l], which this row overwrites with a[p].
 /// ObsPy's `x += buf - old` is x = x + (buf - old); keep that order.
 DASFLOW_KERNEL void classic_row(const float* x, float* cf, std::size_t n, std::int64_t p, std::int64_t s,
-                                std::int64_t l, double frac, double* sta, double* lta, const double* old_s,
-                                double* ring) {
+                                std::int64_t l, double frac, double* sta, double* lta, const float* old_s,
+                                float* ring) {
   if (p < s) {
     for (std::size_t c = 0; c < n; ++c) {
-      const double buf = static_cast<double>(x[c]) * static_cast<double>(x[c]);
+      const double buf = sq(x[c]);
       sta[c] = sta[c] + buf;
-      ring[c] = buf;
+      ring[c] = x[c];
       cf[c] = 0.0f;
     }
     if (p == s - 1)
@@ -29,10 +33,10 @@ DASFLOW_KERNEL void classic_row(const float* x, float* cf, std::size_t n, std::i
         lta[c] = sta[c];
   } else if (p < l) {
     for (std::size_t c = 0; c < n; ++c) {
-      const double buf = static_cast<double>(x[c]) * static_cast<double>(x[c]);
+      const double buf = sq(x[c]);
       lta[c] = lta[c] + buf;
-      sta[c] = sta[c] + (buf - old_s[c]);
-      ring[c] = buf;
+      sta[c] = sta[c] + (buf - sq(old_s[c]));
+      ring[c] = x[c];
       cf[c] = 0.0f;
     }
     if (p == l - 1)
@@ -40,10 +44,10 @@ DASFLOW_KERNEL void classic_row(const float* x, float* cf, std::size_t n, std::i
         cf[c] = lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c] * frac) : 0.0f;
   } else {
     for (std::size_t c = 0; c < n; ++c) {
-      const double buf = static_cast<double>(x[c]) * static_cast<double>(x[c]);
-      sta[c] = sta[c] + (buf - old_s[c]);
-      lta[c] = lta[c] + (buf - ring[c]);
-      ring[c] = buf;
+      const double buf = sq(x[c]);
+      sta[c] = sta[c] + (buf - sq(old_s[c]));
+      lta[c] = lta[c] + (buf - sq(ring[c]));
+      ring[c] = x[c];
       cf[c] = lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c] * frac) : 0.0f;
     }
   }
@@ -56,9 +60,9 @@ DASFLOW_KERNEL void recursive_row(const float* x, float* cf, std::size_t n, bool
                                   double* sta, double* lta) {
   const double keep_sta = 1.0 - csta, keep_lta = 1.0 - clta;
   for (std::size_t c = 0; c < n; ++c) {
-    const double sq = static_cast<double>(x[c]) * static_cast<double>(x[c]);
-    sta[c] = csta * sq + keep_sta * sta[c];
-    lta[c] = clta * sq + keep_lta * lta[c];
+    const double a2 = sq(x[c]);
+    sta[c] = csta * a2 + keep_sta * sta[c];
+    lta[c] = clta * a2 + keep_lta * lta[c];
     cf[c] = warm && lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c]) : 0.0f;
   }
 }
@@ -95,7 +99,7 @@ Result<StreamInfo> StaLta::configure(const StreamInfo& in) {
   n_channels_ = in.n_channels;
   sta_.resize(n_channels_);
   lta_.resize(n_channels_);
-  squares_.resize(config_.method == Method::classic ? static_cast<std::size_t>(nlta_) * n_channels_ : 0);
+  history_.resize(config_.method == Method::classic ? static_cast<std::size_t>(nlta_) * n_channels_ : 0);
   reset();
   return in;
 }
@@ -104,7 +108,7 @@ void StaLta::reset() noexcept {
   count_ = 0;
   sta_.assign_zero();
   lta_.assign_zero();
-  squares_.assign_zero();
+  history_.assign_zero();
 }
 
 Result<void> StaLta::process(const ChunkView& in, Chunk& out) {
@@ -118,7 +122,7 @@ Result<void> StaLta::process(const ChunkView& in, Chunk& out) {
     float* cf = out.row(t);
     if (config_.method == Method::classic) {
       const auto ring_row = [&](std::int64_t p) {
-        return squares_.data() + static_cast<std::size_t>(p % nlta_) * n_channels_;
+        return history_.data() + static_cast<std::size_t>(p % nlta_) * n_channels_;
       };
       classic_row(x, cf, n_channels_, count_, nsta_, nlta_, frac, sta_.data(), lta_.data(),
                   count_ >= nsta_ ? ring_row(count_ - nsta_) : nullptr, ring_row(count_));
@@ -142,7 +146,7 @@ StateTree StaLta::save_state() const {
   t.set("count", count_);
   t.set("sta", std::vector<double>(sta_.begin(), sta_.end()));
   t.set("lta", std::vector<double>(lta_.begin(), lta_.end()));
-  if (config_.method == Method::classic) t.set("squares", std::vector<double>(squares_.begin(), squares_.end()));
+  if (config_.method == Method::classic) t.set("history", std::vector<double>(history_.begin(), history_.end()));
   return t;
 }
 
@@ -162,15 +166,16 @@ Result<void> StaLta::restore_state(const StateTree& s) {
                                           std::to_string(nlta_) + " × " + std::to_string(n_channels_));
   DASFLOW_TRY_ASSIGN(sta, s.get_doubles("sta", n_channels_));
   DASFLOW_TRY_ASSIGN(lta, s.get_doubles("lta", n_channels_));
-  std::vector<double> squares;
+  std::vector<double> history;
   if (config_.method == Method::classic) {
-    DASFLOW_TRY_ASSIGN(sq, s.get_doubles("squares", squares_.size()));
-    squares = std::move(sq);
+    DASFLOW_TRY_ASSIGN(h, s.get_doubles("history", history_.size()));
+    history = std::move(h);
   }
   count_ = count;
   std::copy(sta.begin(), sta.end(), sta_.begin());
   std::copy(lta.begin(), lta.end(), lta_.begin());
-  std::copy(squares.begin(), squares.end(), squares_.begin());
+  for (std::size_t i = 0; i < history.size(); ++i)
+    history_[i] = static_cast<float>(history[i]);
   return {};
 }
 

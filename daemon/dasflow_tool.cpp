@@ -91,7 +91,7 @@ int run_demo(const std::string& config_path, double seconds, bool fast) {
   std::fflush(stdout);
 
   Chunk in, out;
-  std::size_t n_chunks = 0;
+  std::size_t n_chunks = 0, total_triggers = 0, detections = 0;
   double busy_s = 0, samples = 0;
   const auto t_start = std::chrono::steady_clock::now();
   while (source.next(in)) {
@@ -111,18 +111,33 @@ int run_demo(const std::string& config_path, double seconds, bool fast) {
     for (std::size_t t = 0; t < out.n_samples; ++t)
       for (std::size_t ch = 0; ch < out.n_channels; ++ch)
         if (std::fabs(out.row(t)[ch]) > loud_v) loud_v = std::fabs(out.row(t)[ch]), loud = ch;
-    const double out_rms = rms(out);
-    std::printf("%s  in %6.2f  out %6.2f  peak %7.2f @ch %5zu |%s| %7.1f M ch-samples/s\n",
-                utc(out_stream->time_ns(out.first_index)).c_str(), rms(in), out_rms, loud_v, loud,
-                energy_strip(out, 60).c_str(), static_cast<double>(in.n_samples * in.n_channels) / dt / 1e6);
+    std::size_t n_triggers = 0;
+    for (const Event& e : out.events)
+      n_triggers += e.kind == EventKind::trigger ? 1 : 0;
+    total_triggers += n_triggers;
+    std::printf("%s  in %5.2f  out %6.2f  peak %7.2f @ch %4zu |%s| %4zu trig %6.1f M/s\n",
+                utc(out_stream->time_ns(out.first_index)).c_str(), rms(in), rms(out), loud_v, loud,
+                energy_strip(out, 50).c_str(), n_triggers,
+                static_cast<double>(in.n_samples * in.n_channels) / dt / 1e6);
+    for (const Event& e : out.events) {
+      if (e.kind != EventKind::coincidence) continue;
+      ++detections;
+      const auto [lo, hi] = std::minmax_element(e.channels.begin(), e.channels.end());
+      std::printf("  DETECTION %s -> %s  %zu channels (%lld..%lld, %.0f-%.0f m)  first at channel %lld  peak %.1f\n",
+                  utc(out_stream->time_ns(e.on_index)).c_str(), utc(out_stream->time_ns(e.off_index)).c_str(),
+                  e.channels.size(), static_cast<long long>(*lo), static_cast<long long>(*hi),
+                  static_cast<double>(*lo) * out_stream->coords->dx_m,
+                  static_cast<double>(*hi) * out_stream->coords->dx_m, static_cast<long long>(e.channel), e.peak);
+    }
     std::fflush(stdout);
     if (src_cfg.realtime) {
       const auto due = t_start + std::chrono::duration<double>(static_cast<double>(n_chunks) * src_cfg.chunk_s);
       std::this_thread::sleep_until(due);
     }
   }
-  std::printf("processed %zu chunks, %.0f channel-samples in %.3f s of compute: %.1f M channel-samples/s\n", n_chunks,
-              samples, busy_s, busy_s > 0 ? samples / busy_s / 1e6 : 0.0);
+  std::printf("processed %zu chunks, %.0f channel-samples in %.3f s of compute: %.1f M channel-samples/s; "
+              "%zu channel triggers, %zu detections\n",
+              n_chunks, samples, busy_s, busy_s > 0 ? samples / busy_s / 1e6 : 0.0, total_triggers, detections);
   return 0;
 }
 

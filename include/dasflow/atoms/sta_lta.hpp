@@ -5,8 +5,8 @@
 /// not of each chunk. nsta = int(sta · fs), nlta = int(lta · fs) (truncation, as ObsPy callers do).
 ///
 /// - classic (`stalta.c`, OPTIMIZED_VERSION): running sums of squares.
-///   State: sta, lta and the last nlta squared inputs per channel, plus the sample count:
-///   O(nlta × n_channels) doubles.
+///   State: sta, lta and the last nlta inputs per channel (float32; their squares are exact in
+///   double), plus the sample count: nlta × n_channels floats + 2 × n_channels doubles.
 /// - recursive (`recstalta.c`): exponential averages. State: sta, lta per channel + count.
 ///
 /// Where lta == 0 the output is 0 (ObsPy gives NaN or inf there).
@@ -49,7 +49,7 @@ private:
   std::size_t n_channels_ = 0;
   std::int64_t count_ = 0;          ///< samples seen since the start of the stream
   AlignedBuffer<double> sta_, lta_; ///< per channel
-  AlignedBuffer<double> squares_;   ///< classic: ring [nlta][channel] of squared inputs
+  AlignedBuffer<float> history_;    ///< classic: ring [nlta][channel] of the last inputs
 };
 
 } // namespace dasflow::atoms
