@@ -74,6 +74,25 @@ void BM_lfilter_fir_32taps(benchmark::State& s) {
   run_atom(s, "[{atom: lfilter, b: [" + taps + "]}]");
 }
 
+void BM_firfilter_32taps(benchmark::State& s) { run_atom(s, "[{atom: firfilter, numtaps: 32, cutoff: 100}]"); }
+void BM_decimate_fir_q4(benchmark::State& s) { run_atom(s, "[{atom: decimate, factor: 4}]"); }
+void BM_decimate_fir_q4_32taps(benchmark::State& s) { run_atom(s, "[{atom: decimate, factor: 4, numtaps: 32}]"); }
+void BM_decimate_iir_q4(benchmark::State& s) { run_atom(s, "[{atom: decimate, factor: 4, ftype: iir}]"); }
+void BM_stalta_classic(benchmark::State& s) { run_atom(s, "[{atom: stalta, method: classic, sta: 0.05, lta: 0.5}]"); }
+void BM_stalta_recursive(benchmark::State& s) { run_atom(s, "[{atom: stalta, method: recursive, sta: 0.5, lta: 5}]"); }
+void BM_trigger(benchmark::State& s) { run_atom(s, "[{atom: trigger, on_threshold: 3.5, off_threshold: 1.5}]"); }
+void BM_common_mode_median(benchmark::State& s) { run_atom(s, "[{atom: common_mode}]"); }
+void BM_common_mode_mean(benchmark::State& s) { run_atom(s, "[{atom: common_mode, method: mean}]"); }
+void BM_select_every_2nd(benchmark::State& s) { run_atom(s, "[{atom: select, channels: [0, 1000, 2]}]"); }
+void BM_scale(benchmark::State& s) { run_atom(s, "[{atom: scale, factor: 2.5}]"); }
+/// The detection chain of the demo: counted in input channel-samples per second.
+void BM_chain_bandpass_decimate4_stalta_trigger_coincidence(benchmark::State& s) {
+  run_atom(
+      s, "[{atom: iirfilter, order: 4, cutoff: [1, 20], btype: bandpass}, {atom: decimate, factor: 4},"
+         " {atom: stalta, method: recursive, sta: 0.5, lta: 5}, {atom: trigger, on_threshold: 3.5, off_threshold: 1.5},"
+         " {atom: coincidence, min_channels: 50, window: 0.5}]");
+}
+
 #define DASFLOW_CHANNELS ->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime()
 BENCHMARK(BM_iirfilter_butter4_bandpass) DASFLOW_CHANNELS;
 BENCHMARK(BM_iirfilter_butter8_bandpass) DASFLOW_CHANNELS;
@@ -81,6 +100,18 @@ BENCHMARK(BM_iirfilter_butter4_highpass) DASFLOW_CHANNELS;
 BENCHMARK(BM_sosfilter_1section) DASFLOW_CHANNELS;
 BENCHMARK(BM_lfilter_iir_order4) DASFLOW_CHANNELS;
 BENCHMARK(BM_lfilter_fir_32taps) DASFLOW_CHANNELS;
+BENCHMARK(BM_firfilter_32taps) DASFLOW_CHANNELS;
+BENCHMARK(BM_decimate_fir_q4) DASFLOW_CHANNELS;
+BENCHMARK(BM_decimate_fir_q4_32taps) DASFLOW_CHANNELS;
+BENCHMARK(BM_decimate_iir_q4) DASFLOW_CHANNELS;
+BENCHMARK(BM_stalta_classic) DASFLOW_CHANNELS;
+BENCHMARK(BM_stalta_recursive) DASFLOW_CHANNELS;
+BENCHMARK(BM_trigger) DASFLOW_CHANNELS;
+BENCHMARK(BM_common_mode_median) DASFLOW_CHANNELS;
+BENCHMARK(BM_common_mode_mean) DASFLOW_CHANNELS;
+BENCHMARK(BM_select_every_2nd) DASFLOW_CHANNELS;
+BENCHMARK(BM_scale) DASFLOW_CHANNELS;
+BENCHMARK(BM_chain_bandpass_decimate4_stalta_trigger_coincidence) DASFLOW_CHANNELS;
 
 } // namespace
 
