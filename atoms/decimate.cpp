@@ -2,18 +2,12 @@
 
 #include <cstring>
 
+#include "dasflow/atoms/decimation_phase.hpp"
 #include "dasflow/atoms/fir_design.hpp"
 #include "dasflow/atoms/iir_design.hpp"
 #include "dasflow/core/yaml_writer.hpp"
 
 namespace dasflow::atoms {
-
-namespace {
-std::int64_t next_multiple(std::int64_t i, std::int64_t q) {
-  const std::int64_t r = ((i % q) + q) % q;
-  return r == 0 ? i : i + (q - r);
-}
-} // namespace
 
 Decimate::Decimate(const Decimate& o) : Atom(o), config_(o.config_), fir_(o.fir_) {
   if (o.iir_) iir_ = std::make_unique<LFilter>(*o.iir_);
@@ -69,16 +63,12 @@ Result<void> Decimate::process(const ChunkView& in, Chunk& out) {
     fir_.process(in, out);
   } else {
     DASFLOW_TRY(iir_->process(in, filtered_));
-    const std::int64_t q = config_.factor;
-    const std::int64_t first_kept = next_multiple(in.first_index, q);
-    const std::int64_t end = in.end_index();
-    const std::size_t n_out = first_kept < end ? static_cast<std::size_t>((end - 1 - first_kept) / q + 1) : 0;
-    out.reshape(n_out, in.n_channels);
-    out.first_index = first_kept / q;
-    for (std::size_t j = 0; j < n_out; ++j) {
-      const auto row = static_cast<std::size_t>(first_kept - in.first_index + static_cast<std::int64_t>(j) * q);
-      std::memcpy(out.row(j), filtered_.row(row), in.n_channels * sizeof(float));
-    }
+    const KeptRows kept = kept_rows(in.first_index, in.n_samples, config_.factor);
+    out.reshape(kept.count, in.n_channels);
+    out.first_index = kept.first_index / config_.factor;
+    for (std::size_t j = 0; j < kept.count; ++j)
+      std::memcpy(out.row(j), filtered_.row(kept.first_row + j * static_cast<std::size_t>(config_.factor)),
+                  in.n_channels * sizeof(float));
   }
   pass_events(in, out);
   return {};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dasflow/atoms/decimation_phase.hpp"
 #include "kernel_dispatch.hpp"
 
 namespace dasflow::atoms {
@@ -11,12 +12,6 @@ namespace {
 
 constexpr std::size_t kBlockChannels = 512;
 constexpr std::int64_t kStateVersion = 1;
-
-/// First index >= i that is a multiple of q (q > 0; i may be negative).
-std::int64_t next_multiple(std::int64_t i, std::int64_t q) {
-  const std::int64_t r = ((i % q) + q) % q;
-  return r == 0 ? i : i + (q - r);
-}
 
 /// One output row for a block of `nb` channels. `x` points at the output sample's own input row in
 /// a contiguous time axis (earlier rows at negative multiples of `stride`).
@@ -71,14 +66,11 @@ void FirKernel::process(const ChunkView& in, Chunk& out) {
   if (in.n_samples != 0)
     std::memcpy(ext_.data() + hist_rows * nch, in.samples.data(), in.n_samples * nch * sizeof(float));
 
-  // Decimation phase comes from the absolute index, never from the position in the chunk.
-  const std::int64_t first_kept = next_multiple(in.first_index, factor_);
-  const std::int64_t end = in.end_index();
-  const std::size_t n_out = first_kept < end ? static_cast<std::size_t>((end - 1 - first_kept) / factor_ + 1) : 0;
-  out.reshape(n_out, nch);
-  out.first_index = factor_ == 1 ? in.first_index : first_kept / factor_;
-  for (std::size_t j = 0; j < n_out; ++j) {
-    const auto row = static_cast<std::size_t>(first_kept - in.first_index) + j * static_cast<std::size_t>(factor_);
+  const KeptRows kept = kept_rows(in.first_index, in.n_samples, factor_);
+  out.reshape(kept.count, nch);
+  out.first_index = factor_ == 1 ? in.first_index : kept.first_index / factor_;
+  for (std::size_t j = 0; j < kept.count; ++j) {
+    const std::size_t row = kept.first_row + j * static_cast<std::size_t>(factor_);
     const float* x = ext_.data() + (hist_rows + row) * nch;
     for (std::size_t c0 = 0; c0 < nch; c0 += kBlockChannels)
       fir_row(x + c0, nch, std::min(kBlockChannels, nch - c0), taps_.data(), taps_.size(), acc_.data(),

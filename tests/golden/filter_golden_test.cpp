@@ -70,13 +70,7 @@ TEST_P(FilterGolden, MatchesScipyWithin1e5OfRms) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scipy, FilterGolden, ::testing::ValuesIn(filter_cases()),
-                         [](const ::testing::TestParamInfo<FilterCase>& p) {
-                           std::string n = p.param.name;
-                           std::replace_if(
-                               n.begin(), n.end(),
-                               [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
-                           return n;
-                         });
+                         [](const ::testing::TestParamInfo<FilterCase>& p) { return param_name(p.param.name); });
 
 } // namespace
 } // namespace dasflow::test

@@ -54,13 +54,7 @@ TEST_P(IirDesignGolden, SectionsMatchScipyTo1e10Relative) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scipy, IirDesignGolden, ::testing::ValuesIn(design_cases()),
-                         [](const ::testing::TestParamInfo<DesignCase>& p) {
-                           std::string n = p.param.name;
-                           std::replace_if(
-                               n.begin(), n.end(),
-                               [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
-                           return n;
-                         });
+                         [](const ::testing::TestParamInfo<DesignCase>& p) { return param_name(p.param.name); });
 
 } // namespace
 } // namespace dasflow::test

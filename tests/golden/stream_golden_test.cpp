@@ -145,13 +145,7 @@ TEST_P(StreamGolden, MatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Reference, StreamGolden, ::testing::ValuesIn(stream_cases()),
-                         [](const ::testing::TestParamInfo<StreamCase>& p) {
-                           std::string n = p.param.name;
-                           std::replace_if(
-                               n.begin(), n.end(),
-                               [](char ch) { return !std::isalnum(static_cast<unsigned char>(ch)); }, '_');
-                           return n;
-                         });
+                         [](const ::testing::TestParamInfo<StreamCase>& p) { return param_name(p.param.name); });
 
 TEST(ObspyPublished, RecursiveStaLtaSeed815) {
   // np.random.seed(815); a = np.random.randn(100000); recursive_sta_lta(a, 5, 10)[99:103]. The

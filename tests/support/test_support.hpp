@@ -3,6 +3,7 @@
 /// Helpers shared by the test suites: building pipelines from YAML text, running a stream through an
 /// atom in a given partition, and the partitions the property tests use.
 
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -113,6 +114,14 @@ inline std::vector<float> noise(std::size_t n_rows, std::size_t n_channels, std:
       x[t * n_channels + c] = v;
     }
   return x;
+}
+
+/// A GoogleTest parameter name from a case name: every character that is not a letter or digit
+/// becomes '_'.
+inline std::string param_name(std::string name) {
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return name;
 }
 
 /// Bitwise equality of two float vectors with the first differing position in the message.
