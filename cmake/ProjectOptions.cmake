@@ -8,7 +8,7 @@ target_compile_features(dasflow_options INTERFACE cxx_std_20)
 target_compile_options(dasflow_options INTERFACE -ffp-contract=off)
 
 if(DASFLOW_SANITIZE)
-  target_compile_options(dasflow_options INTERFACE -fsanitize=${DASFLOW_SANITIZE} -fno-omit-frame-pointer)
+  target_compile_options(dasflow_options INTERFACE -fsanitize=${DASFLOW_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(dasflow_options INTERFACE -fsanitize=${DASFLOW_SANITIZE})
 endif()
 
