@@ -16,7 +16,7 @@ add_library(dasflow_warnings INTERFACE)
 add_library(dasflow::warnings ALIAS dasflow_warnings)
 target_compile_options(dasflow_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
                                                   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-                                                  -Woverloaded-virtual -Wnull-dereference)
+                                                  -Woverloaded-virtual)
 if(DASFLOW_WARNINGS_AS_ERRORS)
   target_compile_options(dasflow_warnings INTERFACE -Werror)
 endif()

@@ -5,6 +5,87 @@
 
 namespace dasflow::daemon {
 
+namespace {
+
+void add_error(std::string& errors, const std::string& e) { errors += (errors.empty() ? "" : "\n") + e; }
+
+/// `source:` by its type.
+void parse_source(const YAML::Node& node, AppConfig& cfg, std::string& errors) {
+  const YAML::Node type = node.IsMap() ? node["type"] : YAML::Node();
+  const std::string t = type.IsDefined() && type.IsScalar() ? type.Scalar() : "";
+  if (t == "synthetic") {
+    cfg.source.type = SourceConfig::Type::synthetic;
+    if (auto s = io::SyntheticSource::parse(node, "source"); s.ok())
+      cfg.source.synthetic = *s;
+    else
+      add_error(errors, s.error().message);
+  } else if (t == "hdf5") {
+    cfg.source.type = SourceConfig::Type::hdf5;
+    if (auto s = io::parse_replay_config(node, "source"); s.ok())
+      cfg.source.replay = *s;
+    else
+      add_error(errors, s.error().message);
+  } else if (t == "asn" || t == "dasflow") {
+    ConfigOrigin o{"source", yaml_line(node), {}};
+    add_error(errors, o.error("type", "'" + t +
+                                          "' (ZeroMQ ingest) is not available in this build yet; use "
+                                          "synthetic or hdf5")
+                          .message);
+  } else {
+    ConfigOrigin o{"source", yaml_line(node), {}};
+    add_error(errors, o.error("type", "must be one of synthetic, hdf5, asn, dasflow, got '" + t + "'").message);
+  }
+}
+
+void parse_outputs(const YAML::Node& list, AppConfig& cfg, std::string& errors) {
+  if (!list.IsDefined()) return; // no outputs: processing only (useful for `dasflow check`)
+  if (!list.IsSequence()) {
+    add_error(errors, "outputs: must be a list of outputs (line " + std::to_string(yaml_line(list)) + ")");
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string path = "outputs[" + std::to_string(i) + "]";
+    ConfigReader r(list[i], path);
+    OutputConfig out;
+    const std::string type = r.choice("type", "", {"hdf5", "events", "zmq"});
+    if (!r.has("type")) r.error("type", "is required (hdf5, events or zmq)");
+    const YAML::Node p = r.has("path") ? list[i]["path"] : YAML::Node();
+    r.known("path");
+    const std::string where = p.IsDefined() && p.IsScalar() ? p.Scalar() : "";
+    if (type == "hdf5") {
+      out.type = OutputConfig::Type::hdf5;
+      if (where.empty()) r.error("path", "is required: the directory the files go to");
+      out.hdf5.dir = where;
+      const YAML::Node prefix = r.has("prefix") ? list[i]["prefix"] : YAML::Node();
+      r.known("prefix");
+      if (prefix.IsDefined()) {
+        if (!prefix.IsScalar() || prefix.Scalar().empty() || prefix.Scalar().find('/') != std::string::npos)
+          r.error("prefix", "must be a file-name prefix without '/'");
+        else
+          out.hdf5.prefix = prefix.Scalar();
+      }
+      out.hdf5.file_duration_s = r.number("file_duration", 60.0);
+      if (!(out.hdf5.file_duration_s >= 1.0)) r.error("file_duration", "must be >= 1 s");
+      out.hdf5.format =
+          r.choice("format", "xdas", {"xdas", "prodml"}) == "prodml" ? io::FileFormat::prodml : io::FileFormat::xdas;
+    } else if (type == "events") {
+      out.type = OutputConfig::Type::events;
+      if (where.empty()) r.error("path", "is required: the JSON Lines file events are appended to");
+      out.events_path = where;
+    } else if (type == "zmq") {
+      r.known("address");
+      r.known("protocol");
+      r.error("type", "'zmq' (publishing) is not available in this build yet; use hdf5 or events");
+    }
+    if (auto e = r.finish(); !e.ok())
+      add_error(errors, e.error().message);
+    else
+      cfg.outputs.push_back(out);
+  }
+}
+
+} // namespace
+
 Result<AppConfig> parse_app_config(const std::string& text, const std::string& file_name, const Registry& registry) {
   YAML::Node root;
   try {
@@ -13,28 +94,47 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
     return fail(Errc::config, file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
                                   std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }
-  ConfigReader top(root, "");
-  top.known("source");
-  top.known("pipeline");
-  if (!top.has("source")) top.error("source", "is required (e.g. {type: synthetic, channels: 1000, fs: 1000})");
-  std::string errors;
-  if (auto r = top.finish(); !r.ok()) errors = r.error().message;
-
   AppConfig cfg;
-  if (top.has("source")) {
-    auto src = io::SyntheticSource::parse(root["source"], "source");
-    if (src.ok())
-      cfg.source = *src;
+  cfg.text = text;
+  std::string errors;
+  ConfigReader top(root, "");
+  for (const char* k : {"source", "pipeline", "outputs"})
+    top.known(k);
+  if (!top.has("source")) top.error("source", "is required (e.g. {type: synthetic, channels: 1000, fs: 1000})");
+  if (top.has("name")) {
+    const YAML::Node n = root["name"];
+    if (!n.IsScalar() || n.Scalar().empty())
+      top.error("name", "must be a non-empty string");
     else
-      errors += (errors.empty() ? "" : "\n") + src.error().message;
+      cfg.name = n.Scalar();
   }
-  auto pipe = registry.build_pipeline(root["pipeline"], "pipeline");
-  if (pipe.ok())
+  top.known("name");
+  const std::string on_gap = top.choice("on_gap", "continue", {"continue", "reset", "fail"});
+  cfg.on_gap = on_gap == "reset" ? OnGap::reset : on_gap == "fail" ? OnGap::fail : OnGap::keep_state;
+  cfg.queue_depth = static_cast<std::size_t>(top.integer("queue_depth", 4, 1, 1024));
+  if (top.has("logging")) {
+    ConfigReader log(root["logging"], "logging");
+    cfg.log_level = log.choice("level", "info", {"trace", "debug", "info", "warn", "error", "critical", "off"});
+    cfg.stats_interval_s = log.number("stats_interval", cfg.stats_interval_s);
+    if (!(cfg.stats_interval_s > 0)) log.error("stats_interval", "must be > 0 s");
+    if (auto e = log.finish(); !e.ok()) add_error(errors, e.error().message);
+  }
+  top.known("logging");
+  for (const char* later : {"checkpoint", "control"}) {
+    top.known(later);
+    if (top.has(later))
+      top.error(later, "is not available in this build yet (checkpoints and the control plane come with the "
+                       "service issue); remove it");
+  }
+  if (auto e = top.finish(); !e.ok()) add_error(errors, e.error().message);
+  if (top.has("source")) parse_source(root["source"], cfg, errors);
+  if (auto pipe = registry.build_pipeline(root["pipeline"], "pipeline"); pipe.ok())
     cfg.pipeline = std::move(pipe).value();
   else
-    errors += (errors.empty() ? "" : "\n") + pipe.error().message;
+    add_error(errors, pipe.error().message);
+  parse_outputs(root["outputs"], cfg, errors);
+
   if (!errors.empty()) {
-    // Prefix every line with the file so editors can jump to it.
     std::string out, line;
     std::istringstream in(errors);
     while (std::getline(in, line))

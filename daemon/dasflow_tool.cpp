@@ -1,29 +1,25 @@
-// dasflow: the user's tool (DESIGN.md §1). This stage of the project has `demo` (the synthetic
-// interrogator through a configured pipeline, printed live) and `check` (validate a config).
+// dasflow: the user's tool (DESIGN.md §1). So far: `demo` (a config's source through its pipeline in
+// the foreground, one line per chunk) and `check` (validate a config, as dasflowd --check).
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "dasflow/atoms/builtin.hpp"
 #include "dasflow/daemon/app_config.hpp"
+#include "dasflow/daemon/service.hpp"
 
 namespace {
 
 using namespace dasflow;
-constexpr int kExitConfig = 78; // EX_CONFIG: systemd's RestartPreventExitStatus uses it
-
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+constexpr int kExitConfig = daemon::kExitConfig;
 
 std::string utc(std::int64_t ns) {
   const std::time_t s = static_cast<std::time_t>(ns / 1'000'000'000);
@@ -73,18 +69,23 @@ int run_demo(const std::string& config_path, double seconds, bool fast) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
     return kExitConfig;
   }
-  io::SyntheticSource::Config src_cfg = cfg->source;
-  if (seconds > 0) src_cfg.duration_s = seconds;
-  if (fast) src_cfg.realtime = false;
-  io::SyntheticSource source(src_cfg, wall_ns());
+  if (cfg->source.type == daemon::SourceConfig::Type::synthetic) {
+    if (seconds > 0) cfg->source.synthetic.duration_s = seconds;
+    if (fast) cfg->source.synthetic.realtime = false;
+  }
+  auto source = daemon::make_source(*cfg);
+  auto in_stream = source->open();
+  if (!in_stream.ok()) {
+    std::fprintf(stderr, "%s: source: %s\n", config_path.c_str(), in_stream.error().message.c_str());
+    return kExitConfig;
+  }
   Sequential& pipe = *cfg->pipeline;
-  auto out_stream = pipe.configure(source.stream());
+  auto out_stream = pipe.configure(*in_stream);
   if (!out_stream.ok()) {
     std::fprintf(stderr, "%s: %s\n", config_path.c_str(), out_stream.error().message.c_str());
     return kExitConfig;
   }
-  std::printf("dasflow demo: synthetic interrogator, %zu channels at %g Hz, %zu-sample chunks, %s\n", src_cfg.channels,
-              src_cfg.fs_hz, source.chunk_samples(), src_cfg.realtime ? "real time" : "as fast as possible");
+  std::printf("dasflow demo: %s\n", source->describe().c_str());
   std::printf("pipeline (output %g Hz):\n%s", out_stream->fs_hz, pipe.config_yaml().c_str());
   std::printf(
       "each line: chunk time (UTC), input/output RMS, loudest channel, channel energy along the cable, speed\n");
@@ -93,8 +94,14 @@ int run_demo(const std::string& config_path, double seconds, bool fast) {
   Chunk in, out;
   std::size_t n_chunks = 0, total_triggers = 0, detections = 0;
   double busy_s = 0, samples = 0;
-  const auto t_start = std::chrono::steady_clock::now();
-  while (source.next(in)) {
+  const std::atomic<bool> stop{false};
+  for (;;) {
+    auto more = source->next(in, stop);
+    if (!more.ok()) {
+      std::fprintf(stderr, "reading failed: %s\n", more.error().message.c_str());
+      return 1;
+    }
+    if (!*more) break;
     const auto t0 = std::chrono::steady_clock::now();
     if (auto r = pipe.process(in.view(), out); !r.ok()) {
       std::fprintf(stderr, "processing failed at index %lld: %s\n", static_cast<long long>(in.first_index),
@@ -130,32 +137,10 @@ int run_demo(const std::string& config_path, double seconds, bool fast) {
                   static_cast<double>(*hi) * out_stream->coords->dx_m, static_cast<long long>(e.channel), e.peak);
     }
     std::fflush(stdout);
-    if (src_cfg.realtime) {
-      const auto due = t_start + std::chrono::duration<double>(static_cast<double>(n_chunks) * src_cfg.chunk_s);
-      std::this_thread::sleep_until(due);
-    }
   }
   std::printf("processed %zu chunks, %.0f channel-samples in %.3f s of compute: %.1f M channel-samples/s; "
               "%zu channel triggers, %zu detections\n",
               n_chunks, samples, busy_s, busy_s > 0 ? samples / busy_s / 1e6 : 0.0, total_triggers, detections);
-  return 0;
-}
-
-int run_check(const std::string& config_path) {
-  const Registry registry = atoms::builtin_registry();
-  auto cfg = daemon::load_app_config(config_path, registry);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
-    return kExitConfig;
-  }
-  io::SyntheticSource source(cfg->source, 0);
-  auto out = cfg->pipeline->configure(source.stream());
-  if (!out.ok()) {
-    std::fprintf(stderr, "%s: %s\n", config_path.c_str(), out.error().message.c_str());
-    return kExitConfig;
-  }
-  std::printf("%s: ok; pipeline %g Hz -> %g Hz, %zu -> %zu channels:\n%s", config_path.c_str(), source.stream().fs_hz,
-              out->fs_hz, source.stream().n_channels, out->n_channels, cfg->pipeline->config_yaml().c_str());
   return 0;
 }
 
@@ -179,6 +164,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*demo) return run_demo(demo_config, seconds, fast);
-  if (*check) return run_check(check_config);
+  if (*check) {
+    daemon::ServiceOptions options;
+    options.config_path = check_config;
+    options.check_only = true;
+    return daemon::run_service(options);
+  }
   return 0;
 }

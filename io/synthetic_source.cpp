@@ -1,8 +1,11 @@
 #include "dasflow/io/synthetic_source.hpp"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numbers>
+#include <thread>
 
 namespace dasflow::io {
 
@@ -43,6 +46,21 @@ Result<SyntheticSource::Config> SyntheticSource::parse(const YAML::Node& node, c
   c.event_frequency_hz = r.number("event_frequency", c.event_frequency_hz);
   c.event_velocity_m_s = r.number("event_velocity", c.event_velocity_m_s);
   c.seed = static_cast<std::uint64_t>(r.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  if (r.has("gaps")) {
+    const YAML::Node g = node["gaps"];
+    bool ok = g.IsSequence();
+    for (std::size_t i = 0; ok && i < g.size(); ++i) {
+      ok = g[i].IsSequence() && g[i].size() == 2;
+      try {
+        if (ok) c.gaps_s.emplace_back(g[i][0].as<double>(), g[i][1].as<double>());
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+      ok = ok && c.gaps_s.back().first >= 0 && c.gaps_s.back().second > 0;
+    }
+    if (!ok) r.error("gaps", "must be a list of [start, length] pairs in seconds (start >= 0, length > 0)");
+  }
+  r.known("gaps");
   const bool fs_ok = c.fs_hz > 0 && c.fs_hz <= 1e6;
   if (!fs_ok) r.error("fs", "must be in (0, 1e6] Hz");
   if (fs_ok && !(c.chunk_s * c.fs_hz >= 1.0)) r.error("chunk", "must hold at least one sample (chunk × fs >= 1)");
@@ -68,6 +86,10 @@ SyntheticSource::SyntheticSource(Config config, std::int64_t start_ns) : config_
   chunk_samples_ = static_cast<std::size_t>(std::llround(config_.chunk_s * config_.fs_hz));
   end_index_ = config_.duration_s > 0 ? first_index_ + std::llround(config_.duration_s * config_.fs_hz)
                                       : std::numeric_limits<std::int64_t>::max();
+  for (const auto& [start_s, length_s] : config_.gaps_s) {
+    const std::int64_t b = first_index_ + std::llround(start_s * config_.fs_hz);
+    gaps_.emplace_back(b, b + std::max<std::int64_t>(1, std::llround(length_s * config_.fs_hz)));
+  }
 }
 
 std::int64_t SyntheticSource::event_index(std::int64_t k) const noexcept {
@@ -106,9 +128,15 @@ float SyntheticSource::sample(std::int64_t index, std::size_t column) const noex
 }
 
 bool SyntheticSource::next(Chunk& out) {
+  // Skip lost samples; stop a chunk where a loss begins.
+  for (const auto& [b, e] : gaps_)
+    if (next_index_ >= b && next_index_ < e) next_index_ = e;
+  std::int64_t limit = end_index_;
+  for (const auto& [b, e] : gaps_)
+    if (b > next_index_) limit = std::min(limit, b);
   if (next_index_ >= end_index_) return false;
-  const auto n = static_cast<std::size_t>(
-      std::min<std::int64_t>(static_cast<std::int64_t>(chunk_samples_), end_index_ - next_index_));
+  const auto n =
+      static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(chunk_samples_), limit - next_index_));
   out.reshape(n, config_.channels);
   out.first_index = next_index_;
   out.events.clear();
@@ -120,6 +148,37 @@ bool SyntheticSource::next(Chunk& out) {
   }
   next_index_ += static_cast<std::int64_t>(n);
   return true;
+}
+
+Result<bool> SyntheticSource::next(Chunk& out, const std::atomic<bool>& stop) {
+  if (stop.load()) return false;
+  if (config_.realtime && next_index_ < end_index_) {
+    const std::int64_t n = std::min<std::int64_t>(static_cast<std::int64_t>(chunk_samples_), end_index_ - next_index_);
+    const std::int64_t due_ns = stream_.time_ns(next_index_ + n);
+    // Sleep in short steps so a stop request is honoured within 50 ms.
+    for (;;) {
+      if (stop.load()) return false;
+      const auto now_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      if (now_ns >= due_ns) break;
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<std::int64_t>(due_ns - now_ns, 50'000'000)));
+    }
+  }
+  return next(out);
+}
+
+std::string SyntheticSource::describe() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "synthetic interrogator: %zu channels at %g Hz, %zu-sample chunks, %s, ",
+                config_.channels, config_.fs_hz, chunk_samples_,
+                config_.realtime ? "real time" : "as fast as possible");
+  char dur[64];
+  if (config_.duration_s > 0)
+    std::snprintf(dur, sizeof dur, "%g s", config_.duration_s);
+  else
+    std::snprintf(dur, sizeof dur, "endless");
+  return std::string(buf) + dur;
 }
 
 } // namespace dasflow::io

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds dasflow and runs the demo: the built-in synthetic interrogator through config/demo.yaml,
-# printing one line per chunk. Extra arguments go to `dasflow demo` (e.g. --seconds 20 --fast).
+# Builds dasflow and runs the demo: dasflowd on its built-in synthetic interrogator with
+# config/demo.yaml (60 s of a 1000-channel stream in real time). It logs progress and detections;
+# HDF5 files and events.jsonl appear in ./dasflow-demo-out/. Ctrl-C drains and exits cleanly.
+# Extra arguments go to dasflowd (e.g. --log-level debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-exec build/daemon/dasflow demo --config config/demo.yaml "$@"
+exec build/daemon/dasflowd --config config/demo.yaml "$@"

@@ -7,6 +7,7 @@
 
 #include "dasflow/atoms/builtin.hpp"
 #include "dasflow/daemon/app_config.hpp"
+#include "dasflow/daemon/service.hpp"
 
 namespace dasflow {
 namespace {
@@ -19,8 +20,12 @@ TEST(ConfigExamples, EveryExampleLoadsAndConfigures) {
     ++n;
     auto cfg = daemon::load_app_config(entry.path().string(), registry);
     ASSERT_TRUE(cfg.ok()) << cfg.error().message;
-    io::SyntheticSource source(cfg->source, 0);
-    auto out = cfg->pipeline->configure(source.stream());
+    // Relative paths in the examples are relative to the checkout, where the binaries start.
+    std::filesystem::current_path(std::filesystem::path(DASFLOW_CONFIG_DIR).parent_path());
+    auto source = daemon::make_source(*cfg);
+    auto in = source->open();
+    ASSERT_TRUE(in.ok()) << entry.path() << ": " << in.error().message;
+    auto out = cfg->pipeline->configure(*in);
     EXPECT_TRUE(out.ok()) << entry.path() << ": " << out.error().message;
   }
   EXPECT_GE(n, 1u);
@@ -34,6 +39,7 @@ TEST(AppConfig, ErrorsNameFileYamlPathAndLine) {
   const std::string& m = r.error().message;
   EXPECT_NE(m.find("bad.yaml: extra: unknown key"), std::string::npos) << m;
   EXPECT_NE(m.find("bad.yaml: source.fs: must be in (0, 1e6] Hz (line 1)"), std::string::npos) << m;
+  EXPECT_EQ(m.find("source.chunk"), std::string::npos) << "no follow-on errors from the bad rate: " << m;
   EXPECT_NE(m.find("bad.yaml: pipeline[0].b: is required (line 3)"), std::string::npos) << m;
 }
 

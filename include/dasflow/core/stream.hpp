@@ -29,10 +29,19 @@ struct StreamInfo {
   std::size_t n_channels = 0; ///< columns of every chunk
   std::shared_ptr<const ChannelCoords> coords = std::make_shared<const ChannelCoords>();
 
-  /// UTC time of an absolute sample index, in ns. Integer anchor plus one rounded product, so no
-  /// floating-point time accumulates along the stream (STYLE.md §3).
+  /// UTC time of an absolute sample index, in ns, exact to the nanosecond: no floating-point time
+  /// accumulates along the stream (STYLE.md §3), and a double product would be off by up to 128 ns
+  /// at epoch-sized indices. Whole-number rates use integer arithmetic (seconds plus the remainder,
+  /// rounded half up); other rates a 64-bit-mantissa product.
   std::int64_t time_ns(std::int64_t index) const noexcept {
-    return origin_ns + std::llround(static_cast<double>(index) * (1e9 / fs_hz));
+    constexpr std::int64_t kNsPerS = 1'000'000'000;
+    if (fs_hz >= 1.0 && fs_hz <= 9e6 && fs_hz == std::floor(fs_hz)) {
+      const auto n = static_cast<std::int64_t>(fs_hz);
+      std::int64_t q = index / n, r = index % n;
+      if (r < 0) r += n, q -= 1; // floor division for indices before the epoch
+      return origin_ns + q * kNsPerS + (r * kNsPerS + n / 2) / n;
+    }
+    return origin_ns + std::llround(static_cast<long double>(index) * (1e9L / static_cast<long double>(fs_hz)));
   }
   double nyquist_hz() const noexcept { return fs_hz / 2.0; }
 };

@@ -1,24 +1,52 @@
 #pragma once
 /// \file app_config.hpp
-/// The top-level configuration file (DESIGN.md §4): what the binaries load. This session's scope:
-/// `source` (synthetic) and `pipeline`; outputs, checkpoints and control join with the daemon.
+/// The configuration file of DESIGN.md §4: what `dasflowd`, `dasflow demo` and `dasflow check` load.
+/// Every error names the YAML path and line; the binaries exit 78 (EX_CONFIG) on one.
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dasflow/core/registry.hpp"
 #include "dasflow/core/sequential.hpp"
+#include "dasflow/io/hdf5_output.hpp"
+#include "dasflow/io/hdf5_replay_source.hpp"
 #include "dasflow/io/synthetic_source.hpp"
 
 namespace dasflow::daemon {
 
-struct AppConfig {
-  io::SyntheticSource::Config source;
-  std::unique_ptr<Sequential> pipeline; ///< built, not yet configured
+/// What to do when the stream jumps (missing samples) — DESIGN.md §5.
+enum class OnGap {
+  keep_state, ///< `continue`: keep the state, record the gap
+  reset,      ///< reset every atom (warm-up suppresses triggers again)
+  fail,       ///< stop the daemon with an error
 };
 
-/// Parses and validates `text` (named `file_name` in messages). Every error names the YAML path and
-/// line; a YAML syntax error names the file, line and column.
+struct SourceConfig {
+  enum class Type { synthetic, hdf5 } type = Type::synthetic;
+  io::SyntheticSource::Config synthetic;
+  io::ReplayConfig replay;
+};
+
+struct OutputConfig {
+  enum class Type { hdf5, events } type = Type::hdf5;
+  io::Hdf5OutputConfig hdf5;
+  std::string events_path;
+};
+
+struct AppConfig {
+  std::string name = "dasflow"; ///< stream name in events and files
+  SourceConfig source;
+  std::unique_ptr<Sequential> pipeline; ///< built, not yet configured
+  std::vector<OutputConfig> outputs;
+  OnGap on_gap = OnGap::keep_state;
+  std::string log_level = "info";
+  double stats_interval_s = 10.0; ///< period of the progress line in the log
+  std::size_t queue_depth = 4;    ///< chunks each inter-stage queue holds
+  std::string text;               ///< the file as given (recorded in outputs)
+};
+
+/// Parses and validates `text` (named `file_name` in messages). Errors are prefixed with the file.
 Result<AppConfig> parse_app_config(const std::string& text, const std::string& file_name, const Registry& registry);
 
 /// Reads and parses a config file.

@@ -7,6 +7,7 @@
 /// whatever the chunk length, and a restarted source reproduces it exactly.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -14,10 +15,11 @@
 #include "dasflow/core/chunk.hpp"
 #include "dasflow/core/config_reader.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/source.hpp"
 
 namespace dasflow::io {
 
-class SyntheticSource {
+class SyntheticSource final : public Source {
 public:
   struct Config {
     std::size_t channels = 1000;        ///< columns
@@ -32,6 +34,9 @@ public:
     double event_frequency_hz = 10.0;   ///< Ricker wavelet peak frequency
     double event_velocity_m_s = 1500.0; ///< apparent velocity along the fibre
     std::uint64_t seed = 1;
+    /// Simulated losses: [start, length] in seconds from the stream start; those samples are never
+    /// delivered (tests of gap handling, demos of a flaky link).
+    std::vector<std::pair<double, double>> gaps_s;
   };
 
   /// Reads `source:` keys (type, channels, fs, chunk, duration, realtime, dx, noise, event_*, seed);
@@ -45,8 +50,15 @@ public:
   const Config& config() const noexcept { return config_; }
   std::size_t chunk_samples() const noexcept { return chunk_samples_; }
 
-  /// Fills the next chunk; false once `duration` is reached.
+  /// Fills the next chunk; false once `duration` is reached. No pacing.
   bool next(Chunk& out);
+
+  Result<StreamInfo> open() override { return stream_; }
+  /// next(out), but with `realtime` it first waits until the wall clock has passed the chunk's
+  /// last sample, as an interrogator would deliver it.
+  Result<bool> next(Chunk& out, const std::atomic<bool>& stop) override;
+  SourcePace pace() const noexcept override { return config_.realtime ? SourcePace::live : SourcePace::replay; }
+  std::string describe() const override;
   /// Absolute index of the next sample next() will produce.
   std::int64_t next_index() const noexcept { return next_index_; }
 
@@ -64,7 +76,8 @@ private:
   std::size_t chunk_samples_ = 1;
   std::int64_t first_index_ = 0;
   std::int64_t next_index_ = 0;
-  std::int64_t end_index_ = 0; ///< exclusive; INT64_MAX when endless
+  std::int64_t end_index_ = 0;                              ///< exclusive; INT64_MAX when endless
+  std::vector<std::pair<std::int64_t, std::int64_t>> gaps_; ///< absolute [begin, end) never delivered
 };
 
 } // namespace dasflow::io

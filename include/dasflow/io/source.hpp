@@ -1,0 +1,31 @@
+#pragma once
+/// \file source.hpp
+/// Where the daemon's stream comes from (DESIGN.md §4 `source:`).
+
+#include <atomic>
+#include <string>
+
+#include "dasflow/core/chunk.hpp"
+#include "dasflow/core/result.hpp"
+#include "dasflow/core/stream.hpp"
+
+namespace dasflow::io {
+
+/// live: the data arrives whether or not we keep up, so the reader drops whole chunks rather than
+/// block (the loss becomes a gap). replay: the reader blocks and nothing is dropped.
+enum class SourcePace { live, replay };
+
+class Source {
+public:
+  virtual ~Source() = default;
+  /// Reads headers/metadata; the stream description every chunk will follow.
+  virtual Result<StreamInfo> open() = 0;
+  /// Fills the next chunk; false at the end of a finite source. Returns early (false) once `stop`
+  /// is set, e.g. while pacing a real-time stream.
+  virtual Result<bool> next(Chunk& out, const std::atomic<bool>& stop) = 0;
+  virtual SourcePace pace() const noexcept = 0;
+  /// One line for the log: what is being read.
+  virtual std::string describe() const = 0;
+};
+
+} // namespace dasflow::io

@@ -1,0 +1,339 @@
+// dasflowd end to end, with the real binary: replay of a real recording equals the pipeline applied
+// in process, the written files have the documented layout, SIGTERM drains cleanly, config errors
+// exit 78 naming the key, and gaps follow on_gap.
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <netcdf.h>
+#include <nlohmann/json.hpp>
+
+#include "dasflow/io/hdf5_replay_source.hpp"
+#include "dasflow/io/vendor_hdf5.hpp"
+#include "process.hpp"
+#include "test_support.hpp"
+
+namespace dasflow::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const std::string kOptodas = std::string(DASFLOW_REAL_DATA_DIR) + "/das/decimated_optodas.hdf5";
+
+/// A fresh directory per test.
+class Daemon : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("dasflow_e2e_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  std::string write_config(const std::string& text) {
+    const std::string path = (dir_ / "config.yaml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  /// Runs dasflowd to completion (bounded) and returns its exit status.
+  int run(const std::string& config, std::string* output = nullptr, std::chrono::milliseconds timeout = 120s) {
+    Process p({DASFLOW_DASFLOWD, "--config", config}, (dir_ / "dasflowd.log").string());
+    const auto status = p.wait(timeout);
+    if (output) *output = p.output();
+    EXPECT_TRUE(status.has_value()) << "dasflowd did not finish in time:\n" << p.output();
+    return status.value_or(-1);
+  }
+  std::vector<fs::path> files(const std::string& sub, const std::string& ending) const {
+    std::vector<fs::path> out;
+    if (fs::exists(dir_ / sub))
+      for (const auto& e : fs::directory_iterator(dir_ / sub)) {
+        const std::string name = e.path().filename().string();
+        if (name.size() >= ending.size() && name.compare(name.size() - ending.size(), ending.size(), ending) == 0)
+          out.push_back(e.path());
+      }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  fs::path dir_;
+};
+
+/// `__values__` of an xdas/CF file, plus its time tie points.
+struct XdasFile {
+  std::vector<float> values;
+  std::size_t n_time = 0, n_distance = 0;
+  std::vector<long long> time_indices, time_values;
+  std::string conventions;
+};
+
+XdasFile read_xdas(const fs::path& path) {
+  XdasFile f;
+  int nc = -1;
+  if (nc_open(path.c_str(), NC_NOWRITE, &nc) != NC_NOERR) {
+    ADD_FAILURE() << "netCDF cannot open " << path;
+    return f;
+  }
+  int var = -1, dims[2] = {-1, -1};
+  EXPECT_EQ(nc_inq_varid(nc, "__values__", &var), NC_NOERR) << path;
+  EXPECT_EQ(nc_inq_vardimid(nc, var, dims), NC_NOERR);
+  nc_inq_dimlen(nc, dims[0], &f.n_time);
+  nc_inq_dimlen(nc, dims[1], &f.n_distance);
+  f.values.resize(f.n_time * f.n_distance);
+  EXPECT_EQ(nc_get_var_float(nc, var, f.values.data()), NC_NOERR);
+  for (auto [name, dst] : {std::pair{"time_indices", &f.time_indices}, std::pair{"time_values", &f.time_values}}) {
+    int v = -1, d = -1;
+    std::size_t n = 0;
+    EXPECT_EQ(nc_inq_varid(nc, name, &v), NC_NOERR) << name;
+    nc_inq_vardimid(nc, v, &d);
+    nc_inq_dimlen(nc, d, &n);
+    dst->resize(n);
+    EXPECT_EQ(nc_get_var_longlong(nc, v, dst->data()), NC_NOERR) << name;
+  }
+  // A text attribute may be NC_CHAR or NC_STRING (what netCDF-4 "string" attributes are).
+  nc_type type = NC_NAT;
+  std::size_t len = 0;
+  if (nc_inq_att(nc, NC_GLOBAL, "Conventions", &type, &len) == NC_NOERR) {
+    if (type == NC_CHAR) {
+      f.conventions.resize(len);
+      nc_get_att_text(nc, NC_GLOBAL, "Conventions", f.conventions.data());
+    } else if (type == NC_STRING && len == 1) {
+      char* text = nullptr;
+      nc_get_att_string(nc, NC_GLOBAL, "Conventions", &text);
+      if (text) f.conventions = text;
+      nc_free_string(1, &text);
+    }
+  }
+  nc_close(nc);
+  return f;
+}
+
+TEST_F(Daemon, ReplayOfARealFileEqualsThePipelineAppliedInProcess) {
+  const std::string pipeline = "[{atom: iirfilter, order: 4, cutoff: [2.0, 40.0], btype: bandpass},"
+                               " {atom: decimate, factor: 4}]";
+  const std::string config = write_config("source: {type: hdf5, path: " + kOptodas +
+                                          ", chunk: 0.37}\n"
+                                          "pipeline: " +
+                                          pipeline +
+                                          "\n"
+                                          "outputs:\n"
+                                          "  - {type: hdf5, path: " +
+                                          (dir_ / "out").string() + ", prefix: optodas, file_duration: 3}\n");
+  std::string log;
+  ASSERT_EQ(run(config, &log), 0) << log;
+  EXPECT_TRUE(files("out", ".part").empty());
+  const auto written = files("out", ".h5");
+  ASSERT_GE(written.size(), 4u) << log; // 10 s of data in 3-s files on the absolute time grid
+
+  // In process: the whole file in one call, at the absolute index the replay source assigns.
+  io::Hdf5ReplaySource src(io::ReplayConfig{kOptodas, "auto", 1.0});
+  auto stream = src.open();
+  ASSERT_TRUE(stream.ok()) << stream.error().message;
+  Chunk first;
+  const std::atomic<bool> stop{false};
+  ASSERT_TRUE(src.next(first, stop).ok());
+  auto file = io::VendorFile::open(kOptodas, "auto");
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const auto& info = file->info();
+  std::vector<float> x(info.n_samples * info.n_channels);
+  ASSERT_TRUE(file->read_rows(0, info.n_samples, x.data()).ok());
+  auto p = test::pipeline(pipeline, *stream);
+  ASSERT_NE(p, nullptr);
+  Recording want;
+  run_chunks(*p, x, info.n_channels, first.first_index, 0, {info.n_samples}, want);
+
+  std::vector<float> got;
+  for (const auto& path : written) {
+    const XdasFile f = read_xdas(path);
+    EXPECT_NE(f.conventions.find("CF"), std::string::npos) << path;
+    EXPECT_EQ(f.n_distance, info.n_channels);
+    got.insert(got.end(), f.values.begin(), f.values.end());
+  }
+  EXPECT_TRUE(bit_identical(got, want.samples, info.n_channels));
+}
+
+TEST_F(Daemon, WrittenFilesHaveTheDocumentedLayout) {
+  const std::string config = write_config("source: {type: synthetic, channels: 6, fs: 100, chunk: 0.25, duration: 3,"
+                                          " realtime: false, dx: 2.5}\n"
+                                          "pipeline: [{atom: scale, factor: 2}]\n"
+                                          "outputs:\n  - {type: hdf5, path: " +
+                                          (dir_ / "out").string() + ", prefix: lay, file_duration: 10}\n");
+  std::string log;
+  ASSERT_EQ(run(config, &log), 0) << log;
+  const auto written = files("out", ".h5");
+  ASSERT_FALSE(written.empty()) << log;
+  int nc = -1;
+  ASSERT_EQ(nc_open(written[0].c_str(), NC_NOWRITE, &nc), NC_NOERR);
+  for (const char* name : {"__values__", "time_indices", "time_values", "distance_indices", "distance_values",
+                           "time_interpolation", "distance_interpolation"}) {
+    int v = -1;
+    EXPECT_EQ(nc_inq_varid(nc, name, &v), NC_NOERR) << "missing variable " << name;
+  }
+  for (const char* dim : {"time", "distance", "time_points", "distance_points"}) {
+    int d = -1;
+    EXPECT_EQ(nc_inq_dimid(nc, dim, &d), NC_NOERR) << "missing dimension " << dim;
+  }
+  int values = -1;
+  nc_inq_varid(nc, "__values__", &values);
+  nc_type type = NC_NAT;
+  nc_inq_vartype(nc, values, &type);
+  EXPECT_EQ(type, NC_FLOAT);
+  std::size_t len = 0;
+  EXPECT_EQ(nc_inq_attlen(nc, values, "coordinate_interpolation", &len), NC_NOERR);
+  EXPECT_EQ(nc_inq_attlen(nc, NC_GLOBAL, "dasflow_pipeline", &len), NC_NOERR);
+  // Distances: channel numbers 0..5 at 2.5 m.
+  int dv = -1;
+  nc_inq_varid(nc, "distance_values", &dv);
+  double d[2] = {0, 0};
+  nc_get_var_double(nc, dv, d);
+  EXPECT_DOUBLE_EQ(d[0], 0.0);
+  EXPECT_DOUBLE_EQ(d[1], 12.5);
+  nc_close(nc);
+  const XdasFile f = read_xdas(written[0]);
+  ASSERT_EQ(f.time_values.size(), 2u);
+  EXPECT_EQ(f.time_values[1] - f.time_values[0], static_cast<long long>(f.n_time - 1) * 10'000'000); // 100 Hz
+}
+
+TEST_F(Daemon, SigtermDrainsAndLeavesOnlyCompleteFilesAndLines) {
+  const std::string config =
+      write_config("source: {type: synthetic, channels: 64, fs: 500, chunk: 0.2, realtime: true, event_interval: 1,"
+                   " event_amplitude: 10, dx: 10}\n"
+                   "pipeline:\n"
+                   "  - {atom: iirfilter, order: 4, cutoff: [2, 40], btype: bandpass}\n"
+                   "  - {atom: stalta, sta: 0.05, lta: 0.5}\n"
+                   "  - {atom: trigger, on_threshold: 3, off_threshold: 1.5}\n"
+                   "outputs:\n"
+                   "  - {type: hdf5, path: " +
+                   (dir_ / "out").string() +
+                   ", prefix: live, file_duration: 1}\n"
+                   "  - {type: events, path: " +
+                   (dir_ / "out" / "events.jsonl").string() +
+                   "}\n"
+                   "logging: {stats_interval: 0.5}\n");
+  Process p({DASFLOW_DASFLOWD, "--config", config}, (dir_ / "dasflowd.log").string());
+  ASSERT_TRUE(wait_for([&] { return files("out", ".h5").size() >= 2; }, 20s)) << p.output();
+  p.signal(SIGTERM);
+  const auto status = p.wait(20s);
+  ASSERT_TRUE(status.has_value()) << p.output();
+  EXPECT_EQ(*status, 0) << p.output();
+  EXPECT_TRUE(files("out", ".part").empty()) << "a .part file survived the drain";
+  for (const auto& f : files("out", ".h5"))
+    EXPECT_GT(read_xdas(f).n_time, 0u) << f;
+  std::ifstream events(dir_ / "out" / "events.jsonl");
+  std::string text((std::istreambuf_iterator<char>(events)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty()) << "no trigger in several seconds of wavefronts:\n" << p.output();
+  EXPECT_EQ(text.back(), '\n');
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "torn line: " << line;
+    EXPECT_EQ(j["kind"], "trigger");
+    EXPECT_TRUE(j.contains("on_time") && j.contains("off_time") && j.contains("distance_m"));
+  }
+  EXPECT_NE(p.output().find("SIGTERM: stopping"), std::string::npos) << p.output();
+}
+
+struct BrokenConfig {
+  std::string name, yaml, want;
+};
+void PrintTo(const BrokenConfig& c, std::ostream* os) { *os << c.name; }
+
+class DaemonConfigError : public Daemon, public ::testing::WithParamInterface<BrokenConfig> {};
+
+TEST_P(DaemonConfigError, Exits78NamingTheKey) {
+  const std::string config = write_config(GetParam().yaml);
+  std::string log;
+  EXPECT_EQ(run(config, &log, 30s), 78) << log;
+  EXPECT_NE(log.find(GetParam().want), std::string::npos) << log;
+}
+
+const std::string kSynthetic = "source: {type: synthetic, channels: 4, fs: 100, duration: 1, realtime: false}\n";
+INSTANTIATE_TEST_SUITE_P(
+    Table, DaemonConfigError,
+    ::testing::Values(
+        BrokenConfig{"unknown_top_key", kSynthetic + "pipeline: [{atom: abs}]\nsauce: 1\n",
+                     "config.yaml: sauce: unknown key"},
+        BrokenConfig{"no_source", "pipeline: [{atom: abs}]\n", "source: is required"},
+        BrokenConfig{"bad_source_type", "source: {type: tape}\npipeline: [{atom: abs}]\n",
+                     "source.type: must be one of synthetic, hdf5, asn, dasflow, got 'tape'"},
+        BrokenConfig{"replay_without_path", "source: {type: hdf5}\npipeline: [{atom: abs}]\n",
+                     "source.path: is required"},
+        BrokenConfig{"cutoff_above_nyquist",
+                     kSynthetic + "pipeline:\n  - {atom: iirfilter, cutoff: 80, btype: lowpass}\n",
+                     "pipeline[0].cutoff: must be below the Nyquist frequency of the input (50 Hz at fs = 100 Hz), got "
+                     "80 (line 3)"},
+        BrokenConfig{"output_without_path", kSynthetic + "pipeline: [{atom: abs}]\noutputs: [{type: hdf5}]\n",
+                     "outputs[0].path: is required"},
+        BrokenConfig{"bad_output_format",
+                     kSynthetic + "pipeline: [{atom: abs}]\noutputs: [{type: hdf5, path: x, format: tdms}]\n",
+                     "outputs[0].format: must be one of xdas, prodml, got 'tdms'"},
+        BrokenConfig{"bad_on_gap", kSynthetic + "pipeline: [{atom: abs}]\non_gap: ignore\n",
+                     "on_gap: must be one of continue, reset, fail, got 'ignore'"},
+        BrokenConfig{"yaml_syntax", "source: {type: synthetic\npipeline: [\n", "YAML syntax error"}),
+    [](const ::testing::TestParamInfo<BrokenConfig>& p) { return p.param.name; });
+
+TEST_F(Daemon, CheckValidatesWithoutRunning) {
+  Process p({DASFLOW_DASFLOWD, "--check", "--config",
+             write_config("source: {type: hdf5, path: " + kOptodas + "}\npipeline: [{atom: decimate, factor: 5}]\n")},
+            (dir_ / "check.log").string());
+  const auto status = p.wait(30s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0) << p.output();
+  EXPECT_NE(p.output().find("500 Hz x 51 channels -> 100 Hz x 51 channels"), std::string::npos) << p.output();
+}
+
+/// A synthetic stream losing 0.5 s after 1 s, under each on_gap policy.
+class DaemonGap : public Daemon {
+protected:
+  std::string config(const std::string& policy) {
+    return write_config("source: {type: synthetic, channels: 3, fs: 200, chunk: 0.1, duration: 3, realtime: false,"
+                        " gaps: [[1.0, 0.5]]}\n"
+                        "pipeline: [{atom: lfilter, b: [0.5, 0.5]}]\n"
+                        "outputs: [{type: hdf5, path: " +
+                        (dir_ / "out").string() +
+                        ", prefix: gap, file_duration: 3600}]\n"
+                        "on_gap: " +
+                        policy + "\n");
+  }
+};
+
+TEST_F(DaemonGap, ContinueRecordsTheGapInTheFileTimes) {
+  std::string log;
+  ASSERT_EQ(run(config("continue"), &log), 0) << log;
+  EXPECT_NE(log.find("gap of 100 samples (0.500 s)"), std::string::npos) << log;
+  EXPECT_NE(log.find("continuing with the state kept"), std::string::npos) << log;
+  std::size_t rows = 0, tie_points = 0;
+  for (const auto& f : files("out", ".h5")) {
+    const XdasFile x = read_xdas(f);
+    rows += x.n_time;
+    tie_points += x.time_indices.size();
+    // Every tie-point pair spans contiguous samples at exactly 5 ms.
+    for (std::size_t k = 0; k + 1 < x.time_indices.size(); k += 2)
+      EXPECT_EQ(x.time_values[k + 1] - x.time_values[k], (x.time_indices[k + 1] - x.time_indices[k]) * 5'000'000LL);
+  }
+  EXPECT_EQ(rows, 500u); // 3 s at 200 Hz minus the 100 lost samples
+  EXPECT_GE(tie_points, 4u) << "the gap must add a tie-point pair";
+}
+
+TEST_F(DaemonGap, ResetRestartsTheState) {
+  std::string log;
+  ASSERT_EQ(run(config("reset"), &log), 0) << log;
+  EXPECT_NE(log.find("resetting the pipeline state"), std::string::npos) << log;
+}
+
+TEST_F(DaemonGap, FailStopsWithAnError) {
+  std::string log;
+  EXPECT_EQ(run(config("fail"), &log), 1) << log;
+  EXPECT_NE(log.find("stream gap with on_gap: fail"), std::string::npos) << log;
+  EXPECT_TRUE(files("out", ".part").empty()) << "even a failed run closes its files";
+}
+
+} // namespace
+} // namespace dasflow::test
