@@ -1,5 +1,7 @@
 #include "dasflow/io/hdf5_output.hpp"
 
+#include "dasflow/io/hdf5_lock.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -237,6 +239,7 @@ Hdf5Output& Hdf5Output::operator=(Hdf5Output&& other) noexcept {
 
 Result<void> Hdf5Output::write(const ChunkView& chunk) {
   if (!impl_) return fail(Errc::internal, "hdf5 output: write on a moved-from output");
+  const std::lock_guard lock(hdf5_mutex()); // netCDF and HDF5 are not thread-safe (hdf5_lock.hpp)
   Impl& s = *impl_;
   DASFLOW_TRY(s.check_config());
   if (chunk.n_channels != s.stream.n_channels)
@@ -280,6 +283,7 @@ Result<void> Hdf5Output::write(const ChunkView& chunk) {
 
 Result<void> Hdf5Output::close() {
   if (!impl_) return {};
+  const std::lock_guard lock(hdf5_mutex());
   return impl_->finish_file();
 }
 

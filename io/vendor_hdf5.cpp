@@ -1104,11 +1104,6 @@ Result<void> probe_in_child(const std::string& path, const std::string& format) 
 
 } // namespace
 
-std::recursive_mutex& hdf5_mutex() {
-  static std::recursive_mutex m;
-  return m;
-}
-
 Result<VendorFile> VendorFile::open(const std::string& path, const std::string& format) {
   if (format != "auto" && format != "asn" && format != "prodml")
     return fail(Errc::config,

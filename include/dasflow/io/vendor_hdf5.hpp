@@ -40,13 +40,9 @@
 
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/hdf5_lock.hpp"
 
 namespace dasflow::io {
-
-/// The serial HDF5 library (Debian's libhdf5 is built without thread safety) must be entered by
-/// one thread at a time in the whole process. Every HDF5 call in this reader holds this lock; any
-/// other HDF5 user in the process (an HDF5 writer, a checkpoint store) must hold it too.
-std::recursive_mutex& hdf5_mutex();
 
 /// Limits a file must respect before anything is allocated for it.
 inline constexpr std::size_t kVendorMaxChannels = 1'000'000;                ///< columns of the data
