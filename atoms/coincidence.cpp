@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <unordered_set>
 
 #include "dasflow/core/yaml_writer.hpp"
 
@@ -33,6 +32,9 @@ std::unique_ptr<Atom> Coincidence::from_config(ConfigReader& r) {
 
 Result<StreamInfo> Coincidence::configure(const StreamInfo& in) {
   window_samples_ = config_.window_s * in.fs_hz;
+  coords_ = *in.coords;
+  member_stamp_.assign(in.n_channels, 0u);
+  stamp_ = 0;
   reset();
   return in;
 }
@@ -45,7 +47,6 @@ void Coincidence::reset() noexcept {
 }
 
 void Coincidence::decide(const ChunkView& in, std::vector<Event>& out) {
-  std::unordered_set<std::int64_t> members;
   const std::int64_t end = in.end_index();
   const std::int64_t chunk_watermark = in.event_watermark;
   while (!pending_.empty()) {
@@ -58,13 +59,15 @@ void Coincidence::decide(const ChunkView& in, std::vector<Event>& out) {
     group.peak = first.peak;
     group.peak_index = first.peak_index;
     group.channels = {first.channel};
-    members.clear();
-    members.insert(first.channel);
+    // Membership by a per-column stamp: O(1) without hashing (groups span thousands of channels).
+    if (++stamp_ == 0) std::fill(member_stamp_.begin(), member_stamp_.end(), 0u), stamp_ = 1;
+    member_stamp_[column_of(first.channel)] = stamp_;
     for (std::size_t k = 1; k < pending_.size(); ++k) {
       const Event& e = pending_[k];
-      if (members.count(e.channel) != 0) continue;
+      std::uint32_t& mark = member_stamp_[column_of(e.channel)];
+      if (mark == stamp_) continue;
       if (static_cast<double>(e.on_index) > static_cast<double>(group.off_index) + window_samples_) break;
-      members.insert(e.channel);
+      mark = stamp_;
       group.channels.push_back(e.channel);
       group.off_index = std::max(group.off_index, e.off_index);
       if (e.peak > group.peak) group.peak = e.peak, group.peak_index = e.peak_index;
@@ -81,7 +84,7 @@ void Coincidence::decide(const ChunkView& in, std::vector<Event>& out) {
     const bool open_upstream = j >= chunk_watermark && !(static_cast<double>(chunk_watermark) > limit);
     if (j >= end || open_upstream) return;
     last_decided_ = j;
-    pending_.erase(pending_.begin());
+    pending_.pop_front();
     if (static_cast<std::int64_t>(group.channels.size()) < config_.min_channels) continue;
     if (emitted_any_ && group.off_index <= last_off_) continue; // a subset of the previous group
     emitted_any_ = true;
@@ -141,8 +144,13 @@ Result<void> Coincidence::restore_state(const StateTree& s) {
   DASFLOW_TRY_ASSIGN(last_decided, s.get_int("last_decided"));
   if (on.size() != channel.size() || off.size() != channel.size() || peak_index.size() != channel.size())
     return fail(Errc::state_mismatch, "coincidence state: pending event fields differ in length");
-  std::vector<Event> pending(channel.size());
+  std::deque<Event> pending(channel.size());
   for (std::size_t i = 0; i < pending.size(); ++i) {
+    const std::int64_t col = (channel[i] - coords_.first) / coords_.step;
+    if (col < 0 || col >= static_cast<std::int64_t>(member_stamp_.size()) ||
+        coords_.number(static_cast<std::size_t>(col)) != channel[i])
+      return fail(Errc::state_mismatch,
+                  "coincidence state: channel " + std::to_string(channel[i]) + " is not a channel of this stream");
     pending[i].channel = channel[i];
     pending[i].on_index = on[i];
     pending[i].off_index = off[i];

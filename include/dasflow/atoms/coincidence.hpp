@@ -17,6 +17,7 @@
 /// Trigger events pass through; coincidence events are added. Place it right after `trigger`
 /// (event indices are at the trigger's rate).
 
+#include <deque>
 #include <limits>
 #include <vector>
 
@@ -52,9 +53,15 @@ private:
 
   Config config_;
   double window_samples_ = 0.0;
-  std::vector<Event> pending_; ///< trigger events not yet decided, sorted by (on, off, channel)
-  bool emitted_any_ = false;   ///< ObsPy's last_off_time exists
-  std::int64_t last_off_ = 0;  ///< off of the last emitted group
+  ChannelCoords coords_;                    ///< channel number -> column, for the member stamps
+  std::vector<std::uint32_t> member_stamp_; ///< per column: == stamp_ while in the group being built
+  std::uint32_t stamp_ = 0;
+  std::size_t column_of(std::int64_t channel) const noexcept {
+    return static_cast<std::size_t>((channel - coords_.first) / coords_.step);
+  }
+  std::deque<Event> pending_; ///< trigger events not yet decided, sorted by (on, off, channel)
+  bool emitted_any_ = false;  ///< ObsPy's last_off_time exists
+  std::int64_t last_off_ = 0; ///< off of the last emitted group
   std::int64_t last_decided_ = std::numeric_limits<std::int64_t>::min(); ///< groups are decided in order
 };
 

@@ -3,8 +3,8 @@
 /// The built-in interrogator: Gaussian noise plus wavefronts moving along the fibre at known times,
 /// for the demo and for tests that need a stream without hardware (DESIGN.md §4 `type: synthetic`).
 ///
-/// Every sample is a pure function of (absolute index, channel number, seed): the stream is the same
-/// whatever the chunk length, and a restarted source reproduces it exactly.
+/// Every row is a pure function of (absolute index, seed): the stream is the same whatever the chunk
+/// length, and a restarted source reproduces it exactly.
 
 #include <cstdint>
 #include <utility>
@@ -67,8 +67,10 @@ public:
   /// Channel column where wavefront k starts (cycles through the cable).
   std::size_t event_channel(std::int64_t k) const noexcept;
 
-  /// The sample value at (absolute index, column); what next() writes.
-  float sample(std::int64_t index, std::size_t column) const noexcept;
+  /// Row `index` of the stream (n_channels values); what next() writes.
+  void fill_row(std::int64_t index, float* row) const noexcept;
+  /// One sample of the stream (computes its whole row: for tests and probes, not hot loops).
+  float sample(std::int64_t index, std::size_t column) const;
 
 private:
   Config config_;
