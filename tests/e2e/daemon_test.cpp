@@ -240,6 +240,23 @@ TEST_F(Daemon, SigtermDrainsAndLeavesOnlyCompleteFilesAndLines) {
   EXPECT_NE(p.output().find("SIGTERM: stopping"), std::string::npos) << p.output();
 }
 
+TEST_F(Daemon, LiveSourceDropsWholeChunksWhenTheProcessorFallsBehind) {
+  // A 4001-tap FIR over 2000 channels costs several times real time per 0.1-s chunk: the live
+  // reader must drop (never block), count, and the processor must see the losses as gaps.
+  const std::string config =
+      write_config("source: {type: synthetic, channels: 2000, fs: 1000, chunk: 0.1, duration: 2, realtime: true}\n"
+                   "pipeline: [{atom: firfilter, numtaps: 4001, cutoff: 10}]\n"
+                   "outputs: [{type: hdf5, path: " +
+                   (dir_ / "out").string() +
+                   ", prefix: slow, file_duration: 60}]\n"
+                   "queue_depth: 1\n");
+  std::string log;
+  ASSERT_EQ(run(config, &log), 0) << log;
+  EXPECT_NE(log.find("processor behind: dropped chunk"), std::string::npos) << log;
+  EXPECT_NE(log.find("gap of"), std::string::npos) << log;
+  EXPECT_TRUE(files("out", ".part").empty());
+}
+
 struct BrokenConfig {
   std::string name, yaml, want;
 };
