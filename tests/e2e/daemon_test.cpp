@@ -217,7 +217,15 @@ TEST_F(Daemon, SigtermDrainsAndLeavesOnlyCompleteFilesAndLines) {
                    "}\n"
                    "logging: {stats_interval: 0.5}\n");
   Process p({DASFLOW_DASFLOWD, "--config", config}, (dir_ / "dasflowd.log").string());
-  ASSERT_TRUE(wait_for([&] { return files("out", ".h5").size() >= 2; }, 20s)) << p.output();
+  // Stop mid-run, once files have rotated and triggers have been written.
+  const auto events_path = dir_ / "out" / "events.jsonl";
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::error_code ec;
+        return files("out", ".h5").size() >= 2 && fs::file_size(events_path, ec) > 0 && !ec;
+      },
+      30s))
+      << p.output();
   p.signal(SIGTERM);
   const auto status = p.wait(20s);
   ASSERT_TRUE(status.has_value()) << p.output();
