@@ -73,6 +73,7 @@ void Runtime::read_loop() {
   const auto log = logger("reader");
   const bool live = source_->pace() == io::SourcePace::live;
   std::uint64_t drops_logged = 0;
+  std::int64_t unreported_loss_end = -1; ///< end index of chunks dropped since the last one queued
   while (!stop_.load()) {
     Chunk chunk = input_pool_.acquire();
     auto more = source_->next(chunk, stop_);
@@ -85,11 +86,14 @@ void Runtime::read_loop() {
     metrics_.chunks_read++;
     metrics_.samples_read += n;
     const std::int64_t first = chunk.first_index;
+    const std::int64_t end = chunk.end_index();
     // Live data never waits for us: when the processor is behind, drop the whole chunk; the
     // processor sees the jump in indices and handles it as a gap.
     const bool queued = live ? to_processor_.try_push(chunk) : to_processor_.push(chunk);
+    if (queued) unreported_loss_end = -1;
     if (!queued) {
       if (stop_.load()) break;
+      unreported_loss_end = end;
       metrics_.chunks_dropped++;
       metrics_.samples_dropped += n;
       if (metrics_.chunks_dropped.load() >= drops_logged * 2 + 1) { // 1, 3, 7, 15, ...: rate-limited
@@ -99,6 +103,15 @@ void Runtime::read_loop() {
       }
       input_pool_.release(std::move(chunk));
     }
+  }
+  // Losses at the very end would be invisible (no later chunk shows the jump): send an empty chunk
+  // at the index after them, so the processor logs and counts the gap like any other.
+  if (unreported_loss_end >= 0) {
+    Chunk marker = input_pool_.acquire();
+    marker.reshape(0, in_stream_.n_channels);
+    marker.first_index = unreported_loss_end;
+    marker.events.clear();
+    to_processor_.push(marker);
   }
   to_processor_.close();
   log->info("reader done: {} chunks read, {} dropped", metrics_.chunks_read.load(), metrics_.chunks_dropped.load());
@@ -180,12 +193,15 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
   bool failed = false;
   while (auto chunk = to_writer_.pop()) {
     if (!failed) {
-      for (auto& f : files_)
+      // An empty chunk (the end-of-stream loss marker) has nothing to store in files.
+      for (auto& f : files_) {
+        if (chunk->n_samples == 0) break;
         if (auto r = f->write(chunk->view()); !r.ok()) {
           fail_run("writing failed: " + r.error().message);
           failed = true;
           break;
         }
+      }
       for (auto& e : event_files_) {
         if (failed) break;
         if (auto r = e->write(chunk->events); !r.ok()) {
