@@ -30,112 +30,11 @@
 
 #include <hdf5.h>
 
+#include "hdf5_util.hpp"
+#include "isolated_call.hpp"
+
 namespace dasflow::io {
 namespace {
-
-// H5S_ALL and H5T_VARIABLE are defined with C casts, which -Wold-style-cast rejects in our code.
-constexpr hid_t kAllSpace = 0;                                      // H5S_ALL
-constexpr std::size_t kVariableSize = static_cast<std::size_t>(-1); // H5T_VARIABLE
-
-// ---------------------------------------------------------------------------------------------
-// HDF5 plumbing: quiet errors, owned handles, HDF5's own reason for a failure.
-
-/// True in the forked probe child (see probe_in_child). The child inherits hdf5_mutex() locked by
-/// the parent's thread, which it cannot own or unlock; it is single-threaded, so it takes no lock.
-bool g_in_probe_child = false;
-
-/// Holds hdf5_mutex() for its lifetime (except in the probe child).
-class Hdf5Lock {
-public:
-  Hdf5Lock() : locked_(!g_in_probe_child) {
-    if (locked_) hdf5_mutex().lock();
-  }
-  ~Hdf5Lock() {
-    if (locked_) hdf5_mutex().unlock();
-  }
-  Hdf5Lock(const Hdf5Lock&) = delete;
-  Hdf5Lock& operator=(const Hdf5Lock&) = delete;
-
-private:
-  bool locked_;
-};
-
-/// Turns HDF5's automatic error printing off for its lifetime and restores the previous handler.
-/// The outermost one also clears the error stack on exit, so that nothing of ours is left for a
-/// later HDF5 caller (an inner one must not: the outer code may still read the reason). Used with
-/// hdf5_mutex() held, which also guards the nesting depth.
-class QuietHdf5 {
-public:
-  QuietHdf5() {
-    ++depth_;
-    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) < 0) {
-      func_ = nullptr;
-      data_ = nullptr;
-    }
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietHdf5() {
-    if (--depth_ == 0) H5Eclear2(H5E_DEFAULT);
-    H5Eset_auto2(H5E_DEFAULT, func_, data_);
-  }
-  QuietHdf5(const QuietHdf5&) = delete;
-  QuietHdf5& operator=(const QuietHdf5&) = delete;
-
-private:
-  static inline int depth_ = 0;
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-/// The most specific message on HDF5's error stack (e.g. "truncated file: eof = 1000, ..."), then
-/// clears the stack. Empty when HDF5 recorded nothing.
-std::string hdf5_reason() {
-  std::string reason;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        if (n == 0 && e != nullptr && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
-        return 0;
-      },
-      &reason);
-  H5Eclear2(H5E_DEFAULT);
-  return reason;
-}
-
-/// An owned hid_t with the function that closes it (H5Fclose, H5Dclose, H5Sclose, ...).
-class Handle {
-public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), closer_(o.closer_) {}
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-      closer_ = o.closer_;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() { reset(); }
-
-  void reset() noexcept {
-    if (id_ >= 0 && closer_ != nullptr) {
-      const Hdf5Lock lock;
-      const QuietHdf5 quiet;
-      closer_(id_);
-    }
-    id_ = H5I_INVALID_HID;
-  }
-  hid_t get() const noexcept { return id_; }
-  bool valid() const noexcept { return id_ >= 0; }
-
-private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
 
 /// A dataset or an attribute, with the name errors use ("/header/dt", "/Acquisition/Raw[0]@OutputDataRate").
 struct Node {
@@ -898,7 +797,7 @@ Result<std::unique_ptr<VendorFile::Impl>> open_direct(const std::string& path, c
 /// file on disk is still the one whose metadata were read.
 Result<void> ensure_open(const VendorFile::Impl& im) {
   if (im.data.valid()) {
-    if (!g_in_probe_child) note_read(&im);
+    if (!in_isolated_child()) note_read(&im);
     return {};
   }
   const std::string& path = im.info.path;
@@ -980,10 +879,7 @@ Result<void> read_rows_impl(const VendorFile::Impl& im, std::size_t first_row, s
 // it refuses is never opened by this process. fork() happens with hdf5_mutex() held, so no other
 // thread is inside HDF5; malloc is fork-safe in glibc.
 
-constexpr int kProbeOk = 0;
-constexpr int kProbeRefused = 77; ///< the probe wrote an Error to the pipe
 constexpr auto kProbeTimeout = std::chrono::seconds(60);
-constexpr std::size_t kProbeMaxMessage = 16 << 10;
 
 /// What the child does: everything open() does, then touches the chunk index and two rows.
 Result<void> probe_file(const std::string& path, const std::string& format) {
@@ -1018,88 +914,18 @@ Result<void> probe_file(const std::string& path, const std::string& format) {
   return {};
 }
 
-void write_all(int fd, const std::string& bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-/// Runs probe_file() in a child process. Its Error when it refused the file, an Error when it
-/// crashed or hung, nothing when the file can be opened here.
+/// Runs probe_file() in a child process (isolated_call.hpp). Its Error when it refused the file, an
+/// Error when it crashed or hung, nothing when the file can be opened here.
 Result<void> probe_in_child(const std::string& path, const std::string& format) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {}; // no isolation available: open in this process
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return {};
-  }
-  if (pid == 0) {
-    g_in_probe_child = true;
-    ::close(fds[0]);
-    // Nothing on the terminal (a sanitizer's crash report included), no exit handlers.
-    const int null_fd = ::open("/dev/null", O_WRONLY);
-    if (null_fd >= 0) {
-      ::dup2(null_fd, STDOUT_FILENO);
-      ::dup2(null_fd, STDERR_FILENO);
-    }
-    const auto r = probe_file(path, format);
-    if (r.ok()) ::_exit(kProbeOk);
-    const std::string msg = r.error().message.substr(0, kProbeMaxMessage);
-    write_all(fds[1], std::string(1, static_cast<char>('0' + static_cast<int>(r.error().code))) + msg);
-    ::_exit(kProbeRefused);
-  }
-  ::close(fds[1]);
-  // Read the child's message until it closes the pipe (it exits), within the timeout.
-  std::string reply;
-  const auto deadline = std::chrono::steady_clock::now() + kProbeTimeout;
-  bool timed_out = false;
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd pfd{fds[0], POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) break;
-    if (ready == 0) continue;
-    char buf[4096];
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break; // EOF: the child has exited (or closed the pipe)
-    if (reply.size() < kProbeMaxMessage + 1) reply.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  if (timed_out) {
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return fail(Errc::io, path + ": reading this file's metadata did not finish within " +
-                              std::to_string(kProbeTimeout.count()) + " s (the file is corrupt)");
-  }
-  pid_t done = 0;
-  while ((done = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-  }
-  if (done != pid) return {}; // reaped elsewhere (SIGCHLD ignored): no verdict, open here
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kProbeOk) return {};
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kProbeRefused && !reply.empty()) {
-    const int code = reply[0] - '0';
-    const Errc errc = code >= 0 && code <= static_cast<int>(Errc::internal) ? static_cast<Errc>(code) : Errc::io;
-    return fail(errc, reply.substr(1));
-  }
-  const std::string how = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                              : "exit status " + std::to_string(WEXITSTATUS(status));
-  return fail(Errc::io, path + ": the HDF5 library crashed (" + how +
-                            ") reading this file's metadata in a test process; the file is corrupt");
+  auto r = run_isolated(
+      path,
+      [&]() -> Result<std::string> {
+        DASFLOW_TRY(probe_file(path, format));
+        return std::string{};
+      },
+      kProbeTimeout);
+  if (!r.ok()) return r.error();
+  return {};
 }
 
 } // namespace
