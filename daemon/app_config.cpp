@@ -117,15 +117,47 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
     cfg.log_level = log.choice("level", "info", {"trace", "debug", "info", "warn", "error", "critical", "off"});
     cfg.stats_interval_s = log.number("stats_interval", cfg.stats_interval_s);
     if (!(cfg.stats_interval_s > 0)) log.error("stats_interval", "must be > 0 s");
+    if (log.has("file")) {
+      const YAML::Node f = root["logging"]["file"];
+      if (!f.IsScalar() || f.Scalar().empty())
+        log.error("file", "must be a file path");
+      else
+        cfg.log_file = f.Scalar();
+    }
+    log.known("file");
     if (auto e = log.finish(); !e.ok()) add_error(errors, e.error().message);
   }
   top.known("logging");
-  for (const char* later : {"checkpoint", "control"}) {
-    top.known(later);
-    if (top.has(later))
-      top.error(later, "is not available in this build yet (checkpoints and the control plane come with the "
-                       "service issue); remove it");
+  if (top.has("checkpoint")) {
+    ConfigReader ck(root["checkpoint"], "checkpoint");
+    CheckpointConfig c;
+    const YAML::Node p = root["checkpoint"]["path"];
+    if (!p || !p.IsScalar() || p.Scalar().empty())
+      ck.error("path", "is required: the directory for checkpoint files (e.g. /var/lib/dasflow/checkpoint)");
+    else
+      c.dir = p.Scalar();
+    ck.known("path");
+    c.interval_s = ck.number("interval", c.interval_s);
+    if (!(c.interval_s >= 0 && c.interval_s < 1e6)) ck.error("interval", "must be in [0, 1e6) s (0 = every chunk)");
+    c.keep = static_cast<std::size_t>(ck.integer("keep", 2, 2, 1000));
+    if (auto e = ck.finish(); !e.ok()) add_error(errors, e.error().message);
+    cfg.checkpoint = c;
   }
+  top.known("checkpoint");
+  if (top.has("control")) {
+    ConfigReader ctl(root["control"], "control");
+    cfg.control_listen = "127.0.0.1:9108";
+    if (ctl.has("listen")) {
+      const YAML::Node l = root["control"]["listen"];
+      if (!l.IsScalar() || l.Scalar().empty())
+        ctl.error("listen", "must be HOST:PORT, e.g. \"127.0.0.1:9108\"");
+      else
+        cfg.control_listen = l.Scalar();
+    }
+    ctl.known("listen");
+    if (auto e = ctl.finish(); !e.ok()) add_error(errors, e.error().message);
+  }
+  top.known("control");
   if (auto e = top.finish(); !e.ok()) add_error(errors, e.error().message);
   if (top.has("source")) parse_source(root["source"], cfg, errors);
   if (auto pipe = registry.build_pipeline(root["pipeline"], "pipeline"); pipe.ok())

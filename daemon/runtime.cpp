@@ -2,10 +2,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
+#include <span>
 
 #include <spdlog/spdlog.h>
 
 #include "dasflow/daemon/logging.hpp"
+#include "dasflow/io/events_output.hpp"
+#include "dasflow/io/failpoint.hpp"
 
 namespace dasflow::daemon {
 
@@ -22,8 +26,8 @@ void ChunkPool::release(Chunk c) {
   if (free_.size() < 16) free_.push_back(std::move(c));
 }
 
-Runtime::Runtime(AppConfig config, std::unique_ptr<io::Source> source)
-    : config_(std::move(config)), source_(std::move(source)), to_processor_(config_.queue_depth),
+Runtime::Runtime(AppConfig config, std::unique_ptr<io::Source> source, RunOptions options)
+    : config_(std::move(config)), source_(std::move(source)), options_(options), to_processor_(config_.queue_depth),
       to_writer_(config_.queue_depth) {}
 
 Runtime::~Runtime() {
@@ -39,22 +43,112 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
   auto out = config_.pipeline->configure(in_stream_);
   if (!out.ok()) return fail(Errc::config, out.error().message);
   out_stream_ = *out;
-  const std::string pipeline_yaml = config_.pipeline->config_yaml();
+  pipeline_yaml_ = config_.pipeline->config_yaml();
   for (const OutputConfig& o : config_.outputs) {
     if (o.type == OutputConfig::Type::hdf5) {
-      files_.push_back(std::make_unique<io::Hdf5Output>(o.hdf5, out_stream_, pipeline_yaml, DASFLOW_VERSION));
+      auto f = std::make_unique<io::Hdf5Output>(o.hdf5, out_stream_, pipeline_yaml_, DASFLOW_VERSION);
+      files_.push_back(f.get());
+      outputs_.push_back(std::move(f));
     } else {
       auto e = std::make_unique<io::EventsOutput>(o.events_path, out_stream_, config_.name);
       DASFLOW_TRY(e->open());
-      event_files_.push_back(std::move(e));
+      outputs_.push_back(std::move(e));
     }
+  }
+  if (config_.checkpoint) {
+    store_.emplace(config_.checkpoint->dir, config_.checkpoint->keep);
+    if (options_.fresh)
+      logger("ctl")->warn("--fresh: starting a new record; checkpoints in {} are ignored and replaced as this run "
+                          "writes its own",
+                          config_.checkpoint->dir);
+    else
+      DASFLOW_TRY(resume_from_checkpoint());
   }
   logger("reader")->info("source: {}", source_->describe());
   logger("proc")->info("pipeline {} Hz x {} channels -> {} Hz x {} channels:\n{}", in_stream_.fs_hz,
-                       in_stream_.n_channels, out_stream_.fs_hz, out_stream_.n_channels, pipeline_yaml);
+                       in_stream_.n_channels, out_stream_.fs_hz, out_stream_.n_channels, pipeline_yaml_);
   reader_ = std::thread([this] { read_loop(); });
   processor_ = std::thread([this] { process_loop(); });
   writer_ = std::thread([this, on_finished] { write_loop(on_finished); });
+  return {};
+}
+
+std::string Runtime::config_hash() const {
+  // What the saved state depends on: the pipeline and the shape and rate of its input.
+  char input[256];
+  const ChannelCoords c = in_stream_.coords ? *in_stream_.coords : ChannelCoords{};
+  std::snprintf(input, sizeof input, "\ninput: fs=%.17g channels=%zu first=%lld step=%lld dx=%.17g", in_stream_.fs_hz,
+                in_stream_.n_channels, static_cast<long long>(c.first), static_cast<long long>(c.step), c.dx_m);
+  const std::string text = pipeline_yaml_ + input;
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(io::fnv1a64(
+                    std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))));
+  return hex;
+}
+
+Result<void> Runtime::resume_from_checkpoint() {
+  const auto log = logger("ctl");
+  const std::string& dir = config_.checkpoint->dir;
+  const std::string fresh_hint = "; start with --fresh to begin a new record without it";
+  auto loaded = store_->load_latest();
+  if (!loaded.ok())
+    return fail(Errc::state_mismatch, loaded.error().message + "\nstart with --fresh to begin a new "
+                                                               "record without them");
+  if (!loaded->has_value()) {
+    log->info("no checkpoint in {}: starting a new record", dir);
+    return {};
+  }
+  io::CheckpointStore::Loaded& ck = **loaded;
+  for (const std::string& why : ck.skipped)
+    log->warn("checkpoint skipped: {}", why);
+  if (!ck.skipped.empty()) log->warn("falling back to the previous checkpoint {}", ck.path);
+  const StateTree& root = ck.tree;
+  if (auto r = root.expect("dasflow-checkpoint", 1); !r.ok())
+    return fail(Errc::state_mismatch, ck.path + ": " + r.error().message + fresh_hint);
+  DASFLOW_TRY_ASSIGN(hash, root.get_string("config_hash"));
+  if (hash != config_hash()) {
+    const std::string old_pipeline = root.get_string("pipeline").value_or("(not recorded)");
+    const double old_fs = root.get_double("input_fs_hz").value_or(0.0);
+    const std::int64_t old_channels = root.get_int("input_channels").value_or(0);
+    return fail(Errc::state_mismatch,
+                ck.path + ": this checkpoint was written for another pipeline or input stream; refusing to resume.\n" +
+                    "checkpoint: " + std::to_string(old_channels) + " channels at " + std::to_string(old_fs) +
+                    " Hz through\n" + old_pipeline + "configured: " + std::to_string(in_stream_.n_channels) +
+                    " channels at " + std::to_string(in_stream_.fs_hz) + " Hz through\n" + pipeline_yaml_ +
+                    "Restore that configuration, or start with --fresh to begin a new record");
+  }
+  if (root.children().size() != 2) return fail(Errc::state_mismatch, ck.path + ": malformed checkpoint" + fresh_hint);
+  if (auto r = config_.pipeline->restore_state(root.children()[0]); !r.ok())
+    return fail(Errc::state_mismatch, ck.path + ": restoring the pipeline state: " + r.error().message + fresh_hint);
+  DASFLOW_TRY_ASSIGN(have_position, root.get_int("have_position"));
+  DASFLOW_TRY_ASSIGN(next_index, root.get_int("next_input_index"));
+  // Outputs back to the checkpoint: what they wrote after it is rewritten by this run.
+  for (const auto& o : outputs_) {
+    const StateTree* position = nullptr;
+    for (const StateTree& p : root.children()[1].children())
+      if (p.get_string("key").value_or("") == o->key()) position = &p;
+    if (position == nullptr) {
+      log->info("output {} is not in the checkpoint (new): it starts with this run", o->key());
+      continue;
+    }
+    if (auto r = o->resume(*position); !r.ok()) {
+      metrics_.resume_problems++;
+      log->error("resuming output {}: {}", o->key(), r.error().message);
+    }
+  }
+  if (have_position != 0) {
+    DASFLOW_TRY(source_->seek(next_index));
+    have_resume_position_ = true;
+    resume_index_ = next_index;
+    metrics_.last_input_index.store(next_index);
+    metrics_.last_checkpoint_index.store(next_index);
+  }
+  resumed_from_ = ck.path;
+  log->info("resumed from {} (written {}): pipeline state restored, outputs trimmed back to it; the stream "
+            "continues at index {} ({})",
+            ck.path, root.get_string("created").value_or("?"), next_index,
+            have_position != 0 ? io::iso8601_ns(in_stream_.time_ns(next_index)) : "start");
   return {};
 }
 
@@ -81,7 +175,10 @@ void Runtime::read_loop() {
       fail_run("reading failed: " + more.error().message);
       break;
     }
-    if (!*more) break;
+    if (!*more) {
+      if (!stop_.load()) source_ended_.store(true);
+      break;
+    }
     const std::uint64_t n = chunk.n_samples * chunk.n_channels;
     metrics_.chunks_read++;
     metrics_.samples_read += n;
@@ -119,9 +216,30 @@ void Runtime::read_loop() {
 
 void Runtime::process_loop() {
   const auto log = logger("proc");
-  bool have_expected = false;
-  std::int64_t expected = 0;
+  // After a resume the stream continues at the checkpoint's index: earlier rows a live source
+  // delivers are dropped as an overlap, a later start is a gap.
+  bool have_expected = have_resume_position_;
+  std::int64_t expected = resume_index_;
   bool failed = false;
+  const bool checkpointing = store_.has_value();
+  const auto interval = std::chrono::duration<double>(checkpointing ? config_.checkpoint->interval_s : 0.0);
+  auto last_snapshot = std::chrono::steady_clock::now();
+  const auto snapshot = [&](bool final) {
+    auto snap = std::make_unique<Snapshot>();
+    snap->pipeline = config_.pipeline->save_state();
+    snap->next_input_index = expected;
+    snap->have_position = have_expected;
+    snap->final = final;
+    snap->stream_complete = final && source_ended_.load();
+    return snap;
+  };
+  // A new record starts with a checkpoint of "nothing written yet": a run killed before its first
+  // periodic checkpoint is then resumed from the start, its partial outputs trimmed, instead of
+  // being started over on top of them (events appended twice).
+  if (checkpointing && resumed_from_.empty()) {
+    WriterItem first{Chunk{}, false, snapshot(false)};
+    to_writer_.push(first);
+  }
   while (auto chunk = to_processor_.pop()) {
     if (failed) { // a failure upstream of the writer: drain without processing
       input_pool_.release(std::move(*chunk));
@@ -183,33 +301,95 @@ void Runtime::process_loop() {
     log->debug("chunk {} +{} rows -> {} rows, {} events", view.first_index, view.n_samples, out.n_samples,
                out.events.size());
     input_pool_.release(std::move(*chunk));
-    to_writer_.push(out);
+    WriterItem item{std::move(out), true, nullptr};
+    if (checkpointing && std::chrono::steady_clock::now() - last_snapshot >= interval) {
+      item.snapshot = snapshot(false);
+      last_snapshot = std::chrono::steady_clock::now();
+    }
+    to_writer_.push(item);
+  }
+  // The final checkpoint: after the last chunk, unless something failed (the state may not match
+  // what was written; the last good checkpoint stays the one to resume from).
+  if (checkpointing && !failed) {
+    WriterItem last{Chunk{}, false, snapshot(true)};
+    to_writer_.push(last);
   }
   to_writer_.close();
+}
+
+void Runtime::save_checkpoint(Snapshot& snapshot) {
+  const auto log = logger("writer");
+  const auto t0 = std::chrono::steady_clock::now();
+  StateTree root("dasflow-checkpoint", 1);
+  const auto wall_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  root.set("software_version", std::string(DASFLOW_VERSION));
+  root.set("created", io::iso8601_ns(wall_ns));
+  root.set("created_ns", static_cast<std::int64_t>(wall_ns));
+  root.set("name", config_.name);
+  root.set("config_hash", config_hash());
+  root.set("pipeline", pipeline_yaml_);
+  root.set("input_fs_hz", in_stream_.fs_hz);
+  root.set("input_channels", static_cast<std::int64_t>(in_stream_.n_channels));
+  root.set("input_origin_ns", in_stream_.origin_ns);
+  root.set("output_fs_hz", out_stream_.fs_hz);
+  root.set("have_position", std::int64_t{snapshot.have_position});
+  root.set("next_input_index", snapshot.next_input_index);
+  if (snapshot.have_position)
+    root.set("next_input_time", io::iso8601_ns(in_stream_.time_ns(snapshot.next_input_index)));
+  root.set("stream_complete", std::int64_t{snapshot.stream_complete});
+  root.set("chunks_processed", static_cast<std::int64_t>(metrics_.chunks_processed.load()));
+  // Each output makes the chunks before this point durable and says where it stands.
+  StateTree positions("outputs", 1);
+  for (const auto& o : outputs_) {
+    auto p = o->checkpoint();
+    if (!p.ok()) {
+      metrics_.checkpoint_failures++;
+      log->error("checkpoint not taken: output {}: {}", o->key(), p.error().message);
+      return;
+    }
+    positions.add_child(std::move(p).value());
+  }
+  root.add_child(std::move(snapshot.pipeline));
+  root.add_child(std::move(positions));
+  auto saved = store_->save(root);
+  if (!saved.ok()) {
+    metrics_.checkpoint_failures++;
+    log->error("checkpoint not saved: {}", saved.error().message);
+    return;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  metrics_.checkpoints++;
+  metrics_.last_checkpoint_wall_ns.store(wall_ns);
+  metrics_.last_checkpoint_index.store(snapshot.next_input_index);
+  metrics_.last_checkpoint_bytes.store(saved->bytes);
+  metrics_.last_checkpoint_s.store(seconds);
+  log->debug("checkpoint {} at input index {}: {:.1f} kB in {:.1f} ms", saved->path, snapshot.next_input_index,
+             static_cast<double>(saved->bytes) / 1e3, seconds * 1e3);
 }
 
 void Runtime::write_loop(const std::function<void()>& on_finished) {
   const auto log = logger("writer");
   bool failed = false;
-  while (auto chunk = to_writer_.pop()) {
-    if (!failed) {
-      // An empty chunk (the end-of-stream loss marker) has nothing to store in files.
-      for (auto& f : files_) {
-        if (chunk->n_samples == 0) break;
-        if (auto r = f->write(chunk->view()); !r.ok()) {
+  bool closed = false;
+  const auto close_outputs = [&](bool stream_complete) {
+    for (auto& o : outputs_)
+      if (auto r = o->close(stream_complete); !r.ok()) fail_run("closing output failed: " + r.error().message);
+    closed = true;
+  };
+  while (auto item = to_writer_.pop()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Chunk& chunk = item->chunk;
+    if (!failed && item->has_chunk) {
+      for (auto& o : outputs_) {
+        if (auto r = o->write(chunk); !r.ok()) {
           fail_run("writing failed: " + r.error().message);
           failed = true;
           break;
         }
       }
-      for (auto& e : event_files_) {
-        if (failed) break;
-        if (auto r = e->write(chunk->events); !r.ok()) {
-          fail_run("writing events failed: " + r.error().message);
-          failed = true;
-        }
-      }
-      for (const Event& e : chunk->events) {
+      metrics_.samples_out += chunk.n_samples * chunk.n_channels;
+      for (const Event& e : chunk.events) {
         if (e.kind == EventKind::trigger) {
           metrics_.triggers++;
           log->debug("trigger channel {} on {} off {} peak {:.2f}", e.channel,
@@ -223,19 +403,42 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
         }
       }
       if (!failed) metrics_.chunks_written++;
+      io::failpoint("writer.chunk");
     }
-    output_pool_.release(std::move(*chunk));
+    // The barrier: the chunk before this snapshot is written; now make it durable and record it.
+    if (!failed && item->snapshot) {
+      Snapshot& snap = *item->snapshot;
+      if (snap.final && snap.stream_complete) close_outputs(true); // files finished before the record
+      save_checkpoint(snap);
+      io::failpoint("writer.checkpoint");
+      if (snap.final && !snap.stream_complete) close_outputs(false); // left open for the next run
+    }
+    std::uint64_t bytes = 0;
+    for (const auto& o : outputs_)
+      bytes += o->bytes_written();
+    output_bytes_.store(bytes);
+    metrics_.write_busy_s.store(metrics_.write_busy_s.load() +
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (item->has_chunk) output_pool_.release(std::move(item->chunk));
   }
-  for (auto& f : files_)
-    if (auto r = f->close(); !r.ok()) fail_run("closing output failed: " + r.error().message);
-  for (auto& e : event_files_)
-    if (auto r = e->close(); !r.ok()) fail_run("closing events failed: " + r.error().message);
+  // Without checkpoints a stop finishes every file; with them an unfinished file waits for the
+  // next run (the last checkpoint records it), unless the stream itself is over.
+  if (!closed) close_outputs(!store_.has_value() || source_ended_.load());
   std::size_t n_files = 0;
-  for (auto& f : files_)
+  for (const io::Hdf5Output* f : files_)
     n_files += f->completed_files().size();
-  log->info("writer done: {} chunks written, {} files completed, {} triggers, {} detections",
-            metrics_.chunks_written.load(), n_files, metrics_.triggers.load(), metrics_.detections.load());
+  log->info("writer done: {} chunks written, {} files completed, {} triggers, {} detections, {} checkpoints",
+            metrics_.chunks_written.load(), n_files, metrics_.triggers.load(), metrics_.detections.load(),
+            metrics_.checkpoints.load());
   if (on_finished) on_finished();
+}
+
+double Runtime::lag_s() const {
+  const std::int64_t index = metrics_.last_input_index.load();
+  if (source_->pace() != io::SourcePace::live || metrics_.chunks_processed.load() == 0)
+    return std::numeric_limits<double>::quiet_NaN();
+  const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return now_s - static_cast<double>(in_stream_.time_ns(index)) / 1e9;
 }
 
 std::string Runtime::progress_line() const {

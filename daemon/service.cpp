@@ -1,6 +1,7 @@
 #include "dasflow/daemon/service.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -25,7 +26,9 @@ std::unique_ptr<io::Source> make_source(const AppConfig& config) {
     return std::make_unique<io::Hdf5ReplaySource>(config.source.replay);
   const auto now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return std::make_unique<io::SyntheticSource>(config.source.synthetic, now_ns);
+  const auto& start_s = config.source.synthetic.start_s;
+  return std::make_unique<io::SyntheticSource>(
+      config.source.synthetic, start_s ? static_cast<std::int64_t>(std::llround(*start_s * 1e9)) : now_ns);
 }
 
 namespace {
@@ -88,10 +91,11 @@ int run_service(const ServiceOptions& options) {
 
   const double stats_interval_s = config.stats_interval_s;
   asio::io_context io;
-  Runtime runtime(std::move(config), std::move(source));
+  Runtime runtime(std::move(config), std::move(source), RunOptions{options.fresh});
   if (auto r = runtime.start([&io] { asio::post(io, [&io] { io.stop(); }); }); !r.ok()) {
     logger("ctl")->error("{}", r.error().message);
-    return r.error().code == Errc::config ? kExitConfig : kExitFailure;
+    // A config error, or a checkpoint that cannot be resumed: restarting would fail the same way.
+    return r.error().code == Errc::config || r.error().code == Errc::state_mismatch ? kExitConfig : kExitFailure;
   }
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   await_signal(signals, runtime);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "dasflow/io/failpoint.hpp"
 #include "hdf5_util.hpp"
 
 namespace dasflow::io {
@@ -343,9 +344,11 @@ Result<CheckpointStore::Saved> CheckpointStore::save(const StateTree& tree) {
     fs::remove(tmp_path, ec);
     return bytes.error();
   }
+  failpoint("checkpoint.written");
   DASFLOW_TRY(fsync_path(tmp_path, 0));
   fs::rename(tmp_path, final_path, ec);
   if (ec) return fail(Errc::io, tmp_path + ": rename to " + final_path + ": " + ec.message());
+  failpoint("checkpoint.renamed");
   DASFLOW_TRY(fsync_path(dir_, O_DIRECTORY));
   ++next_sequence_;
   // Only once the new one is durable: drop the oldest, and temp files of interrupted saves.

@@ -1,5 +1,6 @@
 #include "dasflow/io/events_output.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -56,6 +57,8 @@ Result<void> EventsOutput::open() {
   if (ec) return fail(Errc::io, path_ + ": cannot create directory " + dir.string() + ": " + ec.message());
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) return fail(Errc::io, path_ + ": cannot open for appending: " + std::strerror(errno));
+  const off_t end = ::lseek(fd_, 0, SEEK_END);
+  size_ = end > 0 ? static_cast<std::uint64_t>(end) : 0;
   return {};
 }
 
@@ -71,12 +74,47 @@ Result<void> EventsOutput::write(const std::vector<Event>& events) {
   while (done < text.size()) {
     const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
+    if (n <= 0) {
+      const std::string err = std::strerror(errno);
+      // Cut a torn line off, so the file still ends on a complete line.
+      if (done > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+      }
       return fail(Errc::io, path_ + ": write failed after " + std::to_string(done) + " of " +
-                                std::to_string(text.size()) + " bytes: " + std::strerror(errno));
+                                std::to_string(text.size()) + " bytes: " + err);
+    }
     done += static_cast<std::size_t>(n);
   }
+  size_ += text.size();
+  bytes_ += text.size();
   n_written_ += events.size();
+  return {};
+}
+
+Result<StateTree> EventsOutput::checkpoint() {
+  if (fd_ >= 0 && ::fsync(fd_) != 0 && errno != EINVAL)
+    return fail(Errc::io, path_ + ": fsync failed: " + std::strerror(errno));
+  StateTree t("events-output", 1);
+  t.set("key", key());
+  t.set("size", static_cast<std::int64_t>(size_));
+  return t;
+}
+
+Result<void> EventsOutput::resume(const StateTree& position) {
+  DASFLOW_TRY(position.expect("events-output", 1));
+  DASFLOW_TRY_ASSIGN(size, position.get_int("size"));
+  if (fd_ < 0) return fail(Errc::internal, path_ + ": resume before open");
+  const auto want = static_cast<std::uint64_t>(std::max<std::int64_t>(0, size));
+  if (size_ < want) {
+    const auto have = size_;
+    return fail(Errc::io, path_ + ": holds " + std::to_string(have) + " bytes, the checkpoint recorded " +
+                              std::to_string(want) + ": events before the checkpoint were lost");
+  }
+  if (size_ > want) {
+    if (::ftruncate(fd_, static_cast<off_t>(want)) != 0)
+      return fail(Errc::io, path_ + ": cannot truncate to the checkpoint: " + std::strerror(errno));
+    if (::fsync(fd_) != 0 && errno != EINVAL) return fail(Errc::io, path_ + ": fsync failed: " + std::strerror(errno));
+    size_ = want;
+  }
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -20,6 +21,8 @@
 
 #include "dasflow/io/prodml_file.hpp"
 #include "dasflow/io/xdas_netcdf_file.hpp"
+#include "dasflow/io/failpoint.hpp"
+#include "hdf5_util.hpp"
 
 namespace dasflow::io {
 
@@ -111,6 +114,8 @@ struct Hdf5Output::Impl {
   std::int64_t next_index = 0; ///< index that continues the last row written
   std::vector<std::string> completed;
   std::uint64_t rows = 0;
+  std::uint64_t bytes = 0; ///< sample bytes appended in this run
+  std::string last_file;   ///< file name (no directory, final `.h5` name) of the last file opened
 
   bool is_open() const noexcept { return !std::holds_alternative<std::monostate>(file); }
 
@@ -171,6 +176,7 @@ struct Hdf5Output::Impl {
     }
     part_path = std::move(part);
     final_path = base + ".h5";
+    last_file = stem + ".h5";
     file_window = window;
     return {};
   }
@@ -187,13 +193,38 @@ struct Hdf5Output::Impl {
     file = std::monostate{};
     DASFLOW_TRY(closed);
     DASFLOW_TRY(fsync_path(part_path, 0));
+    failpoint("hdf5.closed");
     std::error_code ec;
     fs::rename(part_path, final_path, ec);
     if (ec) return fail(Errc::io, part_path + ": rename to " + final_path + ": " + ec.message());
+    failpoint("hdf5.renamed");
     DASFLOW_TRY(fsync_path(config.dir, O_DIRECTORY));
     completed.push_back(final_path);
     return {};
   }
+
+  /// The open file's runs of contiguous indices: (first index, rows).
+  std::vector<std::pair<std::int64_t, std::size_t>> open_file_runs() const {
+    if (const auto* x = std::get_if<XdasNetcdfFile>(&file)) return x->runs();
+    if (const auto* p = std::get_if<ProdmlFile>(&file))
+      return {{p->next_index() - static_cast<std::int64_t>(p->n_rows()), p->n_rows()}};
+    return {};
+  }
+
+  /// Closes the open file's handle without finishing it: it stays `.part`, durable, to be continued.
+  Result<void> suspend_file() {
+    if (!is_open()) return {};
+    Result<void> closed;
+    if (auto* x = std::get_if<XdasNetcdfFile>(&file)) closed = x->close();
+    if (auto* p = std::get_if<ProdmlFile>(&file)) closed = p->close();
+    file = std::monostate{};
+    DASFLOW_TRY(closed);
+    return fsync_path(part_path, 0);
+  }
+
+  Result<void> delete_files_after_checkpoint(std::int64_t cut_ns, const std::string& keep_name);
+  Result<void> rebuild_open_file(const std::string& name, std::int64_t window,
+                                 const std::vector<std::pair<std::int64_t, std::size_t>>& runs);
 
   std::int64_t open_file_next_index() const {
     if (const auto* x = std::get_if<XdasNetcdfFile>(&file)) return x->next_index();
@@ -207,6 +238,154 @@ struct Hdf5Output::Impl {
     return fail(Errc::internal, "hdf5 output " + config.dir + ": append without an open file");
   }
 };
+
+namespace {
+
+/// Milliseconds since the epoch of a `<prefix>_YYYYmmddTHHMMSS.fffZ.h5[.part|.resume]` file name
+/// of this output, or nullopt for any other name (files that are not ours are never touched).
+std::optional<std::int64_t> file_stamp_ms(const std::string& name, const std::string& prefix) {
+  const std::string head = prefix + "_";
+  if (name.rfind(head, 0) != 0) return std::nullopt;
+  const std::string rest = name.substr(head.size());
+  if (rest.size() < 23) return std::nullopt;
+  const std::string tail = rest.substr(20);
+  if (tail != ".h5" && tail != ".h5.part" && tail != ".h5.resume") return std::nullopt;
+  int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0, ms = 0;
+  char T = 0, dot = 0, Z = 0;
+  if (std::sscanf(rest.c_str(), "%4d%2d%2d%c%2d%2d%2d%c%3d%c", &Y, &M, &D, &T, &h, &m, &sec, &dot, &ms, &Z) != 10 ||
+      T != 'T' || dot != '.' || Z != 'Z')
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = Y - 1900;
+  tm.tm_mon = M - 1;
+  tm.tm_mday = D;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = sec;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+/// The data dataset of an output file of `format`.
+const char* data_path(FileFormat format) {
+  return format == FileFormat::xdas ? "/__values__" : "/Acquisition/Raw[0]/RawData";
+}
+
+/// Reads rows [row0, row0 + n) of an output file's data (time-major, n_channels wide).
+Result<void> read_output_rows(const std::string& path, FileFormat format, std::size_t n_channels, std::size_t row0,
+                              std::size_t n, float* out) {
+  const Hdf5Lock lock;
+  const QuietHdf5 quiet;
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) return fail(Errc::io, path + ": cannot open (HDF5: " + hdf5_reason() + ")");
+  Handle set(H5Dopen2(file.get(), data_path(format), H5P_DEFAULT), H5Dclose);
+  if (!set.valid()) return fail(Errc::io, path + ": no dataset " + data_path(format));
+  Handle space(H5Dget_space(set.get()), H5Sclose);
+  hsize_t dims[2] = {0, 0};
+  if (H5Sget_simple_extent_ndims(space.get()) != 2 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 2 ||
+      dims[1] != n_channels)
+    return fail(Errc::io, path + ": " + data_path(format) + " is not rows x " + std::to_string(n_channels));
+  if (dims[0] < row0 + n)
+    return fail(Errc::io, path + ": holds " + std::to_string(dims[0]) + " rows, the checkpoint needs " +
+                              std::to_string(row0 + n));
+  if (n == 0) return {};
+  const hsize_t start[2] = {row0, 0}, count[2] = {n, n_channels};
+  if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
+    return fail(Errc::io, path + ": selecting rows failed");
+  Handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+  if (H5Dread(set.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out) < 0)
+    return fail(Errc::io, path + ": reading rows " + std::to_string(row0) + ".." + std::to_string(row0 + n) +
+                              " failed (HDF5: " + hdf5_reason() + ")");
+  return {};
+}
+
+/// Rows copied per read when rebuilding a file: bounded memory whatever the file size.
+constexpr std::size_t kCopyBytes = std::size_t{64} << 20;
+
+} // namespace
+
+Result<void> Hdf5Output::Impl::delete_files_after_checkpoint(std::int64_t cut_ns, const std::string& keep_name) {
+  std::error_code ec;
+  if (!fs::exists(config.dir, ec)) return {};
+  const std::int64_t cut_ms = floor_div(cut_ns, 1'000'000);
+  std::vector<fs::path> doomed;
+  for (fs::directory_iterator it(config.dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const auto stamp = file_stamp_ms(name, config.prefix);
+    if (!stamp || *stamp < cut_ms) continue;
+    const std::string stem = name.substr(0, name.find(".h5") + 3);
+    if (stem == keep_name) continue;
+    doomed.push_back(it->path());
+  }
+  if (ec) return fail(Errc::io, config.dir + ": cannot list: " + ec.message());
+  std::sort(doomed.begin(), doomed.end());
+  for (const fs::path& f : doomed) {
+    fs::remove(f, ec);
+    if (ec) return fail(Errc::io, f.string() + ": cannot delete (written after the checkpoint): " + ec.message());
+  }
+  if (!doomed.empty()) DASFLOW_TRY(fsync_path(config.dir, O_DIRECTORY));
+  return {};
+}
+
+Result<void> Hdf5Output::Impl::rebuild_open_file(const std::string& name, std::int64_t window,
+                                                 const std::vector<std::pair<std::int64_t, std::size_t>>& runs) {
+  const std::string base = (fs::path(config.dir) / name).string(); // ends in .h5
+  const std::string part = base + ".part", resume = base + ".resume";
+  std::error_code ec;
+  // The source of the rows: an earlier interrupted rebuild's .resume, else the file itself,
+  // whether still .part or already renamed at a rotation after the checkpoint.
+  if (!fs::exists(resume, ec)) {
+    const std::string from = fs::exists(part, ec) ? part : base;
+    if (!fs::exists(from, ec))
+      return fail(Errc::io, base + ".part: the file the checkpoint continues is gone; its rows before the "
+                                   "checkpoint are lost, a new file starts");
+    fs::rename(from, resume, ec);
+    if (ec) return fail(Errc::io, from + ": rename to " + resume + ": " + ec.message());
+    DASFLOW_TRY(fsync_path(config.dir, O_DIRECTORY));
+  }
+  std::size_t total = 0;
+  for (const auto& run : runs)
+    total += run.second;
+  // Probe the source in a child first: a file torn by a crash may have damaged metadata.
+  std::vector<float> probe_row(stream.n_channels);
+  auto probe = run_isolated(
+      resume,
+      [&]() -> Result<std::string> {
+        if (total > 0)
+          DASFLOW_TRY(read_output_rows(resume, config.format, stream.n_channels, total - 1, 1, probe_row.data()));
+        return std::string{};
+      },
+      std::chrono::seconds(120));
+  if (!probe.ok()) {
+    const std::string damaged = base + ".damaged";
+    fs::rename(resume, damaged, ec);
+    return fail(Errc::io, probe.error().message + "; moved to " + damaged + ", its rows before the checkpoint are " +
+                              "lost, a new file starts");
+  }
+  if (runs.empty()) {
+    fs::remove(resume, ec);
+    return {};
+  }
+  const std::size_t block_rows = std::max<std::size_t>(1, kCopyBytes / (sizeof(float) * stream.n_channels));
+  std::vector<float> buffer;
+  std::size_t row = 0;
+  for (const auto& [first_index, n_rows] : runs) {
+    if (!is_open()) DASFLOW_TRY(open_file(first_index, window));
+    for (std::size_t done = 0; done < n_rows;) {
+      const std::size_t take = std::min(block_rows, n_rows - done);
+      buffer.resize(take * stream.n_channels);
+      DASFLOW_TRY(read_output_rows(resume, config.format, stream.n_channels, row, take, buffer.data()));
+      if (Result<void> r = append(buffer.data(), take, first_index + static_cast<std::int64_t>(done)); !r.ok()) {
+        abandon_file();
+        return r;
+      }
+      done += take;
+      row += take;
+      failpoint("hdf5.rebuild");
+    }
+  }
+  fs::remove(resume, ec);
+  return fsync_path(config.dir, O_DIRECTORY);
+}
 
 Hdf5Output::Hdf5Output(Hdf5OutputConfig config, StreamInfo stream, std::string pipeline_yaml,
                        std::string dasflow_version)
@@ -274,6 +453,7 @@ Result<void> Hdf5Output::write(const ChunkView& chunk) {
       return r;
     }
     s.rows += take;
+    s.bytes += take * s.stream.n_channels * sizeof(float);
     row += take;
     s.have_previous = true;
     s.next_index = index + static_cast<std::int64_t>(take);
@@ -281,16 +461,77 @@ Result<void> Hdf5Output::write(const ChunkView& chunk) {
   return {};
 }
 
-Result<void> Hdf5Output::close() {
+std::string Hdf5Output::key() const {
+  return impl_ ? "hdf5:" + impl_->config.dir + "/" + impl_->config.prefix : "hdf5:";
+}
+
+Result<StateTree> Hdf5Output::checkpoint() {
+  if (!impl_) return fail(Errc::internal, "hdf5 output: checkpoint on a moved-from output");
+  const std::lock_guard lock(hdf5_mutex());
+  Impl& s = *impl_;
+  // Every append ended with a flush to the kernel; fsync makes it survive a power cut too.
+  if (s.is_open()) DASFLOW_TRY(fsync_path(s.part_path, 0));
+  StateTree t("hdf5-output", 1);
+  t.set("key", key());
+  t.set("have_previous", std::int64_t{s.have_previous});
+  t.set("next_index", s.next_index);
+  t.set("rows", static_cast<std::int64_t>(s.rows));
+  t.set("file", s.last_file);
+  t.set("file_open", std::int64_t{s.is_open()});
+  t.set("file_window", s.file_window);
+  std::vector<std::int64_t> runs;
+  for (const auto& [first, n] : s.open_file_runs()) {
+    runs.push_back(first);
+    runs.push_back(static_cast<std::int64_t>(n));
+  }
+  t.set("runs", std::move(runs));
+  return t;
+}
+
+Result<void> Hdf5Output::resume(const StateTree& position) {
+  if (!impl_) return fail(Errc::internal, "hdf5 output: resume on a moved-from output");
+  const std::lock_guard lock(hdf5_mutex());
+  Impl& s = *impl_;
+  DASFLOW_TRY(s.check_config());
+  if (s.is_open() || s.rows > 0) return fail(Errc::internal, "hdf5 output " + s.config.dir + ": resume after writing");
+  DASFLOW_TRY(position.expect("hdf5-output", 1));
+  DASFLOW_TRY_ASSIGN(have_previous, position.get_int("have_previous"));
+  DASFLOW_TRY_ASSIGN(next_index, position.get_int("next_index"));
+  DASFLOW_TRY_ASSIGN(rows, position.get_int("rows"));
+  DASFLOW_TRY_ASSIGN(file, position.get_string("file"));
+  DASFLOW_TRY_ASSIGN(file_open, position.get_int("file_open"));
+  DASFLOW_TRY_ASSIGN(window, position.get_int("file_window"));
+  DASFLOW_TRY_ASSIGN(flat, position.get_ints("runs"));
+  if (flat.size() % 2 != 0 || file.find('/') != std::string::npos)
+    return fail(Errc::state_mismatch, "hdf5 output " + s.config.dir + ": malformed checkpoint position");
+  std::vector<std::pair<std::int64_t, std::size_t>> runs;
+  for (std::size_t i = 0; i < flat.size(); i += 2) {
+    if (flat[i + 1] <= 0) return fail(Errc::state_mismatch, "hdf5 output " + s.config.dir + ": malformed run");
+    runs.emplace_back(flat[i], static_cast<std::size_t>(flat[i + 1]));
+  }
+  s.have_previous = have_previous != 0;
+  s.next_index = next_index;
+  s.rows = static_cast<std::uint64_t>(std::max<std::int64_t>(0, rows));
+  s.last_file = file;
+  // Nothing written before the checkpoint: a re-run recreates (clobbers) any file of this output.
+  if (!s.have_previous) return {};
+  DASFLOW_TRY(s.delete_files_after_checkpoint(s.stream.time_ns(next_index), file));
+  if (file_open == 0) return {};
+  return s.rebuild_open_file(file, window, runs);
+}
+
+Result<void> Hdf5Output::close(bool stream_complete) {
   if (!impl_) return {};
   const std::lock_guard lock(hdf5_mutex());
-  return impl_->finish_file();
+  return stream_complete ? impl_->finish_file() : impl_->suspend_file();
 }
 
 const std::vector<std::string>& Hdf5Output::completed_files() const {
   static const std::vector<std::string> kNone;
   return impl_ ? impl_->completed : kNone;
 }
+
+std::uint64_t Hdf5Output::bytes_written() const noexcept { return impl_ ? impl_->bytes : 0; }
 
 std::uint64_t Hdf5Output::rows_written() const { return impl_ ? impl_->rows : 0; }
 

@@ -69,6 +69,20 @@ Result<bool> Hdf5ReplaySource::next(Chunk& out, const std::atomic<bool>& stop) {
   return true;
 }
 
+Result<void> Hdf5ReplaySource::seek(std::int64_t index) {
+  file_ = 0;
+  row_ = 0;
+  while (file_ < files_.size()) {
+    const auto n = static_cast<std::int64_t>(files_[file_].info().n_samples);
+    if (index < first_index_[file_] + n) {
+      row_ = static_cast<std::size_t>(std::max<std::int64_t>(0, index - first_index_[file_]));
+      return {};
+    }
+    ++file_;
+  }
+  return {}; // past the end: the replay is over
+}
+
 std::string Hdf5ReplaySource::describe() const {
   char buf[160];
   std::snprintf(buf, sizeof buf, "hdf5 replay of %zu file(s) from %s: %zu channels at %g Hz, %zu-sample chunks",

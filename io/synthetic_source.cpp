@@ -44,6 +44,10 @@ Result<SyntheticSource::Config> SyntheticSource::parse(const YAML::Node& node, c
   c.event_frequency_hz = r.number("event_frequency", c.event_frequency_hz);
   c.event_velocity_m_s = r.number("event_velocity", c.event_velocity_m_s);
   c.seed = static_cast<std::uint64_t>(r.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  if (r.has("start")) {
+    c.start_s = r.number("start", 0.0);
+    if (!(*c.start_s >= 0 && *c.start_s < 9e9)) r.error("start", "must be seconds since the epoch, in [0, 9e9)");
+  }
   if (r.has("gaps")) {
     const YAML::Node g = node["gaps"];
     bool ok = g.IsSequence();
@@ -191,6 +195,11 @@ Result<bool> SyntheticSource::next(Chunk& out, const std::atomic<bool>& stop) {
     }
   }
   return next(out);
+}
+
+Result<void> SyntheticSource::seek(std::int64_t index) {
+  if (!config_.realtime) next_index_ = std::max(index, first_index_);
+  return {};
 }
 
 std::string SyntheticSource::describe() const {

@@ -269,6 +269,13 @@ Result<void> XdasNetcdfFile::write_tie_points() {
   return {};
 }
 
+std::vector<std::pair<std::int64_t, std::size_t>> XdasNetcdfFile::runs() const {
+  std::vector<std::pair<std::int64_t, std::size_t>> out;
+  for (const Segment& seg : segments_)
+    out.emplace_back(seg.first_index, seg.last_row - seg.first_row + 1);
+  return out;
+}
+
 Result<void> XdasNetcdfFile::close() {
   if (ncid_ < 0) return {};
   const int st = nc_close(std::exchange(ncid_, -1));

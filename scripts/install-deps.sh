@@ -8,8 +8,10 @@ packages=(
   libyaml-cpp-dev                                # config (the only dependency of dasflow_atoms)
   libcli11-dev                                   # the dasflow tool's command line
   libgtest-dev libgmock-dev                      # tests
-  libhdf5-dev                                    # tests that read real DAS recordings
+  libhdf5-dev libnetcdf-dev hdf5-tools           # vendor files, output files (xdas/CF via netCDF-C), h5dump
+  libspdlog-dev libboost-dev nlohmann-json3-dev  # the daemon: logging, Asio/Beast, JSON events and /status
   libbenchmark-dev                               # bench/
+  libsystemd-dev systemd                         # sd_notify; systemd-analyze checks the unit
 )
 
 missing=()

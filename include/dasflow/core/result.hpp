@@ -41,6 +41,9 @@ public:
   const Error& error() const& { return std::get<1>(v_); }
   Error&& error() && { return std::get<1>(std::move(v_)); }
 
+  /// The value, or `fallback` on an error (for optional, descriptive fields).
+  T value_or(T fallback) const& { return ok() ? value() : std::move(fallback); }
+
 private:
   std::variant<T, Error> v_;
 };

@@ -4,6 +4,7 @@
 /// Every error names the YAML path and line; the binaries exit 78 (EX_CONFIG) on one.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,13 +35,23 @@ struct OutputConfig {
   std::string events_path;
 };
 
+/// `checkpoint:` (DESIGN.md §5).
+struct CheckpointConfig {
+  std::string dir;          ///< `path`: the directory of checkpoint-*.h5 files
+  double interval_s = 10.0; ///< wall-clock seconds between checkpoints (0 = after every chunk)
+  std::size_t keep = 2;     ///< checkpoints kept (>= 2, so a damaged newest one has a fallback)
+};
+
 struct AppConfig {
   std::string name = "dasflow"; ///< stream name in events and files
   SourceConfig source;
   std::unique_ptr<Sequential> pipeline; ///< built, not yet configured
   std::vector<OutputConfig> outputs;
   OnGap on_gap = OnGap::keep_state;
+  std::optional<CheckpointConfig> checkpoint;
+  std::string control_listen; ///< `control.listen` ("127.0.0.1:9108"); empty = no HTTP control plane
   std::string log_level = "info";
+  std::string log_file;           ///< `logging.file`: append the log there (reopened on SIGHUP); empty = stdout
   double stats_interval_s = 10.0; ///< period of the progress line in the log
   std::size_t queue_depth = 4;    ///< chunks each inter-stage queue holds
   std::string text;               ///< the file as given (recorded in outputs)

@@ -20,6 +20,7 @@ struct ServiceOptions {
   std::string config_path;
   bool check_only = false; ///< --check: validate (config, source metadata, pipeline at its rate) and exit
   std::string log_level;   ///< overrides the config's logging.level when set
+  bool fresh = false;      ///< --fresh: ignore existing checkpoints
 };
 
 /// The configured source (not yet opened).

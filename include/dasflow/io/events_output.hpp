@@ -10,6 +10,7 @@
 #include "dasflow/core/event.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/output.hpp"
 
 namespace dasflow::io {
 
@@ -19,10 +20,12 @@ std::string iso8601_ns(std::int64_t t_ns);
 /// One event as its JSON line (no newline), times from `stream` (the rate the event was found at).
 std::string event_json(const Event& e, const StreamInfo& stream, const std::string& stream_name);
 
-class EventsOutput {
+/// Checkpoints record the file's size after the last complete line (fsynced); resume() truncates
+/// the lines written after it.
+class EventsOutput final : public Output {
 public:
   EventsOutput(std::string path, StreamInfo stream, std::string stream_name);
-  ~EventsOutput();
+  ~EventsOutput() override;
   EventsOutput(const EventsOutput&) = delete;
   EventsOutput& operator=(const EventsOutput&) = delete;
 
@@ -31,7 +34,16 @@ public:
   /// Appends the events, one line each, and flushes them to the kernel.
   Result<void> write(const std::vector<Event>& events);
   Result<void> close();
+
+  std::string key() const override { return "events:" + path_; }
+  Result<void> write(const Chunk& chunk) override { return write(chunk.events); }
+  Result<StateTree> checkpoint() override;
+  /// Call after open().
+  Result<void> resume(const StateTree& position) override;
+  Result<void> close(bool /*stream_complete*/) override { return close(); }
+
   std::uint64_t events_written() const noexcept { return n_written_; }
+  std::uint64_t bytes_written() const noexcept override { return bytes_; }
   const std::string& path() const noexcept { return path_; }
 
 private:
@@ -40,6 +52,8 @@ private:
   std::string stream_name_;
   int fd_ = -1;
   std::uint64_t n_written_ = 0;
+  std::uint64_t bytes_ = 0; ///< appended in this run
+  std::uint64_t size_ = 0;  ///< bytes in the file (after the last complete line)
 };
 
 } // namespace dasflow::io

@@ -21,6 +21,13 @@
 /// `dasflow_pipeline`, `dasflow_fs_hz`, `dasflow_origin_ns`, `dasflow_first_index`,
 /// `dasflow_channel_first`, `dasflow_channel_step`, `dasflow_channel_dx_m`.
 ///
+/// Checkpoints (output.hpp): checkpoint() fsyncs the open `.part` and records its name, its runs
+/// of indices and its row count. resume() deletes the files this output started after that point
+/// (named by their first sample's time, so they sort after it) and rebuilds the open file from
+/// its first rows: the old file is renamed `<name>.h5.resume`, its rows up to the checkpoint are
+/// copied into a new `<name>.h5.part`, then it is deleted (an interrupted rebuild starts again
+/// from the `.resume` file). close(false) leaves the open file as `.part` for the next run.
+///
 /// Not thread-safe; use from the thread that owns it (the writer thread, STYLE.md §6).
 ///
 /// Process-wide effect: linking this file turns off HDF5's atexit cleanup (H5dont_atexit, at static
@@ -35,6 +42,7 @@
 #include "dasflow/core/chunk.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/output.hpp"
 
 namespace dasflow::io {
 
@@ -53,14 +61,14 @@ struct Hdf5OutputConfig {
 };
 
 /// Writes one output stream (its StreamInfo fixed at construction) into rotating files.
-class Hdf5Output {
+class Hdf5Output final : public Output {
 public:
   /// Does no I/O: the directory and the first file are created by the first write() with rows,
   /// so configuration problems (unwritable directory) surface there as an Error.
   /// `pipeline_yaml` and `dasflow_version` are recorded in every file.
   Hdf5Output(Hdf5OutputConfig config, StreamInfo stream, std::string pipeline_yaml, std::string dasflow_version);
   /// Closes (finalises and renames) an open file; errors are only logged to stderr.
-  ~Hdf5Output();
+  ~Hdf5Output() override;
   Hdf5Output(const Hdf5Output&) = delete;
   Hdf5Output& operator=(const Hdf5Output&) = delete;
   Hdf5Output(Hdf5Output&&) noexcept;
@@ -73,7 +81,15 @@ public:
   /// is abandoned as `.part` and the next write() starts a new file.
   Result<void> write(const ChunkView& chunk);
   /// Finalises and renames the open file (if any). Idempotent.
-  Result<void> close();
+  Result<void> close() { return close(true); }
+
+  std::string key() const override;
+  Result<void> write(const Chunk& chunk) override { return write(chunk.view()); }
+  Result<StateTree> checkpoint() override;
+  Result<void> resume(const StateTree& position) override;
+  Result<void> close(bool stream_complete) override;
+  /// Sample bytes appended (rows × channels × 4) in this run.
+  std::uint64_t bytes_written() const noexcept override;
   /// Completed files so far (final .h5 paths), in order.
   const std::vector<std::string>& completed_files() const;
   /// Rows appended to files so far (all files, including the open one).

@@ -31,6 +31,8 @@ public:
   /// so that index 0 is at the epoch on the first file's sample grid.
   Result<StreamInfo> open() override;
   Result<bool> next(Chunk& out, const std::atomic<bool>& stop) override;
+  /// Continues at the first row with an index >= `index` (in a later file if it falls in a hole).
+  Result<void> seek(std::int64_t index) override;
   SourcePace pace() const noexcept override { return SourcePace::replay; }
   std::string describe() const override;
 

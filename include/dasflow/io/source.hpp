@@ -24,6 +24,13 @@ public:
   /// is set, e.g. while pacing a real-time stream.
   virtual Result<bool> next(Chunk& out, const std::atomic<bool>& stop) = 0;
   virtual SourcePace pace() const noexcept = 0;
+  /// Resuming from a checkpoint: the stream should continue at absolute `index`. A replay source
+  /// seeks there (the first chunk may then start mid-grid); a live source cannot go back and does
+  /// nothing: the runtime drops rows before `index` and treats a later start as a gap.
+  virtual Result<void> seek(std::int64_t index) {
+    (void)index;
+    return {};
+  }
   /// One line for the log: what is being read.
   virtual std::string describe() const = 0;
 };

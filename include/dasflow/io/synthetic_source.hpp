@@ -7,6 +7,7 @@
 /// length, and a restarted source reproduces it exactly.
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,9 @@ public:
     double event_frequency_hz = 10.0;   ///< Ricker wavelet peak frequency
     double event_velocity_m_s = 1500.0; ///< apparent velocity along the fibre
     std::uint64_t seed = 1;
+    /// `start`: first sample's time in seconds since the epoch; unset = when the daemon starts.
+    /// A fixed start makes a non-real-time stream the same in every run (tests, resume proofs).
+    std::optional<double> start_s;
     /// Simulated losses: [start, length] in seconds from the stream start; those samples are never
     /// delivered (tests of gap handling, demos of a flaky link).
     std::vector<std::pair<double, double>> gaps_s;
@@ -58,6 +62,9 @@ public:
   /// last sample, as an interrogator would deliver it.
   Result<bool> next(Chunk& out, const std::atomic<bool>& stop) override;
   SourcePace pace() const noexcept override { return config_.realtime ? SourcePace::live : SourcePace::replay; }
+  /// Not real time: continues at `index` (never before the stream's start). Real time: nothing
+  /// (an interrogator cannot go back).
+  Result<void> seek(std::int64_t index) override;
   std::string describe() const override;
   /// Absolute index of the next sample next() will produce.
   std::int64_t next_index() const noexcept { return next_index_; }

@@ -64,6 +64,8 @@ public:
   std::size_t n_rows() const noexcept { return n_rows_; }
   /// Absolute index that would continue the last segment.
   std::int64_t next_index() const noexcept { return next_index_; }
+  /// The runs of contiguous indices written so far: (first absolute index, rows), in file order.
+  std::vector<std::pair<std::int64_t, std::size_t>> runs() const;
 
 private:
   /// A run of rows with contiguous absolute indices.
