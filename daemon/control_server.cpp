@@ -11,8 +11,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
+// GCC 12 with -fsanitize=address at -O3 reports a false -Wmaybe-uninitialized inside Beast's parser
+// (the boost::optional in basic_parser::content_length_unchecked; the family of boostorg/beast#1167).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#pragma GCC diagnostic pop
 
 #include "dasflow/daemon/logging.hpp"
 

@@ -12,8 +12,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "dasflow/atoms/builtin.hpp"
+#include "dasflow/daemon/control_server.hpp"
 #include "dasflow/daemon/logging.hpp"
 #include "dasflow/daemon/runtime.hpp"
+#include "dasflow/daemon/status_report.hpp"
+#include "dasflow/daemon/systemd_notify.hpp"
 #include "dasflow/io/hdf5_replay_source.hpp"
 #include "dasflow/io/synthetic_source.hpp"
 
@@ -33,28 +36,50 @@ std::unique_ptr<io::Source> make_source(const AppConfig& config) {
 
 namespace {
 
-/// Re-arms itself: every SIGINT/SIGTERM asks for a drain (a second one changes nothing), SIGHUP is
-/// acknowledged (logs go to stdout/journald; there is no file to reopen).
-void await_signal(asio::signal_set& signals, Runtime& runtime) {
-  signals.async_wait([&signals, &runtime](const boost::system::error_code& ec, int signo) {
+/// Re-arms itself: every SIGINT/SIGTERM asks for a drain (a second one changes nothing); SIGHUP
+/// reopens the log file (logrotate's postrotate, `systemctl reload`).
+void await_signal(asio::signal_set& signals, Runtime& runtime, SystemdNotifier& notifier) {
+  signals.async_wait([&signals, &runtime, &notifier](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      logger("ctl")->info("SIGHUP: logging goes to stdout, nothing to reopen");
+      notifier.reloading();
+      if (auto r = reopen_log_file(); !r.ok())
+        logger("ctl")->error("SIGHUP: {}", r.error().message);
+      else
+        logger("ctl")->info("SIGHUP: log file reopened (if logging to one)");
+      notifier.ready(status_line(runtime));
     } else {
       logger("ctl")->info("{}: stopping; draining what was read, then closing files",
                           signo == SIGINT ? "SIGINT" : "SIGTERM");
+      notifier.stopping("draining: processing and writing what was read, then a final checkpoint");
       runtime.request_stop();
     }
-    await_signal(signals, runtime);
+    await_signal(signals, runtime, notifier);
   });
 }
 
-void schedule_progress(asio::steady_timer& timer, const Runtime& runtime, std::chrono::milliseconds period) {
+/// The progress line in the log, and the same facts as systemd's STATUS=.
+void schedule_progress(asio::steady_timer& timer, const Runtime& runtime, SystemdNotifier& notifier,
+                       std::chrono::milliseconds period) {
   timer.expires_after(period);
-  timer.async_wait([&timer, &runtime, period](const boost::system::error_code& ec) {
+  timer.async_wait([&timer, &runtime, &notifier, period](const boost::system::error_code& ec) {
     if (ec) return;
     logger("ctl")->info("{}", runtime.progress_line());
-    schedule_progress(timer, runtime, period);
+    if (!runtime.stopping()) notifier.status(status_line(runtime));
+    schedule_progress(timer, runtime, notifier, period);
+  });
+}
+
+/// WATCHDOG=1 only while data advances through the whole pipeline (chunks written): a stalled
+/// source or a hung stage stops the pings, and systemd restarts the daemon after WatchdogSec.
+void schedule_watchdog(asio::steady_timer& timer, const Runtime& runtime, SystemdNotifier& notifier,
+                       std::chrono::microseconds period, std::uint64_t last_written) {
+  timer.expires_after(period);
+  timer.async_wait([&timer, &runtime, &notifier, period, last_written](const boost::system::error_code& ec) {
+    if (ec) return;
+    const std::uint64_t written = runtime.metrics().chunks_written.load();
+    if (written != last_written) notifier.watchdog();
+    schedule_watchdog(timer, runtime, notifier, period, written);
   });
 }
 
@@ -89,20 +114,49 @@ int run_service(const ServiceOptions& options) {
     return kExitOk;
   }
 
+  if (!config.log_file.empty()) {
+    if (auto r = log_to_file(config.log_file); !r.ok()) {
+      std::fprintf(stderr, "%s: logging.file: %s\n", options.config_path.c_str(), r.error().message.c_str());
+      return kExitConfig;
+    }
+  }
   const double stats_interval_s = config.stats_interval_s;
+  const std::string control_listen = config.control_listen;
+  const auto started = std::chrono::steady_clock::now();
+  SystemdNotifier notifier;
   asio::io_context io;
   Runtime runtime(std::move(config), std::move(source), RunOptions{options.fresh});
+  // The control plane first: a port already taken fails before anything is resumed or written.
+  std::unique_ptr<ControlServer> control;
+  if (!control_listen.empty()) {
+    ControlHandlers handlers;
+    handlers.metrics = [&runtime, &control, started] { return metrics_text(runtime, control.get(), started); };
+    handlers.status = [&runtime, started] { return status_json(runtime, started); };
+    auto c = ControlServer::start(io, control_listen, std::move(handlers));
+    if (!c.ok()) {
+      logger("ctl")->error("control.listen: {}", c.error().message);
+      return c.error().code == Errc::config ? kExitConfig : kExitFailure;
+    }
+    control = std::move(c).value();
+  }
   if (auto r = runtime.start([&io] { asio::post(io, [&io] { io.stop(); }); }); !r.ok()) {
     logger("ctl")->error("{}", r.error().message);
+    notifier.errno_status(EINVAL);
     // A config error, or a checkpoint that cannot be resumed: restarting would fail the same way.
     return r.error().code == Errc::config || r.error().code == Errc::state_mismatch ? kExitConfig : kExitFailure;
   }
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  await_signal(signals, runtime);
+  await_signal(signals, runtime, notifier);
   asio::steady_timer progress(io);
-  schedule_progress(progress, runtime, std::chrono::milliseconds(static_cast<long>(stats_interval_s * 1000)));
+  schedule_progress(progress, runtime, notifier, std::chrono::milliseconds(static_cast<long>(stats_interval_s * 1000)));
+  asio::steady_timer watchdog(io);
+  if (const auto interval = notifier.watchdog_interval())
+    schedule_watchdog(watchdog, runtime, notifier, *interval / 2, 0);
   logger("ctl")->info("running (pid {}); SIGTERM or SIGINT drains and exits", static_cast<long>(getpid()));
+  notifier.ready(status_line(runtime));
   io.run();
+  if (control) control->stop();
+  notifier.stopping("finished: " + runtime.progress_line());
   runtime.join();
   logger("ctl")->info("{}", runtime.progress_line());
   logger("ctl")->info("exit {}", runtime.exit_code());

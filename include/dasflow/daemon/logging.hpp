@@ -1,17 +1,26 @@
 #pragma once
 /// \file logging.hpp
 /// spdlog set-up: one named logger per component (reader, proc, writer, ctl, config) on one shared
-/// stdout sink. Under systemd (JOURNAL_STREAM set) lines carry no timestamp: journald adds its own.
+/// sink — stdout by default, or a file (`logging.file`) that SIGHUP reopens, so logrotate can move
+/// it away. Under systemd (JOURNAL_STREAM set) stdout lines carry no timestamp: journald adds its own.
 
 #include <memory>
 #include <string>
 
 #include <spdlog/spdlog.h>
 
+#include "dasflow/core/result.hpp"
+
 namespace dasflow::daemon {
 
 /// Sets the level ("trace" … "off") and the line format for every component logger.
 void setup_logging(const std::string& level);
+
+/// From now on every component logs (appends) to `path` instead of stdout, with timestamps.
+Result<void> log_to_file(const std::string& path);
+
+/// Closes and reopens the log file (after logrotate moved it); nothing when logging to stdout.
+Result<void> reopen_log_file();
 
 /// The logger of a component, created on first use with the shared sink.
 std::shared_ptr<spdlog::logger> logger(const std::string& component);

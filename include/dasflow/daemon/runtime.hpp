@@ -87,6 +87,9 @@ public:
 
   const Metrics& metrics() const noexcept { return metrics_; }
   const AppConfig& config() const noexcept { return config_; }
+  const io::Source& source() const noexcept { return *source_; }
+  /// True once a stop was requested or the source ended: the run is draining.
+  bool stopping() const noexcept { return stop_.load() || source_ended_.load(); }
   /// Items waiting in the reader→processor and processor→writer queues, and their capacity.
   std::size_t input_queue_size() const { return to_processor_.size(); }
   std::size_t output_queue_size() const { return to_writer_.size(); }
