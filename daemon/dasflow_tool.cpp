@@ -1,5 +1,6 @@
 // dasflow: the user's tool (DESIGN.md §1). So far: `demo` (a config's source through its pipeline in
-// the foreground, one line per chunk) and `check` (validate a config, as dasflowd --check).
+// the foreground, one line per chunk), `check` (validate a config, as dasflowd --check) and
+// `checkpoint show` (a checkpoint file, readably).
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,7 @@
 
 #include "dasflow/atoms/builtin.hpp"
 #include "dasflow/daemon/app_config.hpp"
+#include "dasflow/daemon/checkpoint_report.hpp"
 #include "dasflow/daemon/service.hpp"
 
 namespace {
@@ -162,8 +164,25 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate a config file and print the effective pipeline");
   check->add_option("--config", check_config, "config file")->required()->check(CLI::ExistingFile);
 
+  std::string checkpoint_path;
+  auto* checkpoint = app.add_subcommand("checkpoint", "Inspect checkpoints");
+  checkpoint->require_subcommand(1);
+  auto* show = checkpoint->add_subcommand("show", "Print a checkpoint (a file, or the newest usable in a directory)");
+  show->add_option("PATH", checkpoint_path, "checkpoint-*.h5 file or checkpoint directory")
+      ->required()
+      ->check(CLI::ExistingPath);
+
   CLI11_PARSE(app, argc, argv);
   if (*demo) return run_demo(demo_config, seconds, fast);
+  if (*show) {
+    auto report = daemon::checkpoint_report(checkpoint_path);
+    if (!report.ok()) {
+      std::fprintf(stderr, "%s\n", report.error().message.c_str());
+      return 1;
+    }
+    std::fputs(report->c_str(), stdout);
+    return 0;
+  }
   if (*check) {
     daemon::ServiceOptions options;
     options.config_path = check_config;

@@ -243,6 +243,27 @@ TEST_F(Resume, ReplayOfARealFileKilledRepeatedlyEndsIdentical) {
   expect_identical(dir_ / "ref", dir_ / "out");
 }
 
+TEST_F(Resume, CheckpointShowPrintsWhereARunStands) {
+  const std::string config = write("run.yaml", synthetic_config(dir_ / "out", dir_ / "ck", 0));
+  ASSERT_EQ(run(config, "writer.chunk:10"), 128 + SIGKILL);
+  Process show({DASFLOW_TOOL, "checkpoint", "show", dir_ / "ck"}, dir_ / "show.log");
+  ASSERT_EQ(show.wait(60s), 0) << show.output();
+  const std::string text = show.output();
+  for (const char* expected :
+       {"checksum ok", "resumes at:   input index", "48 channels at 500 Hz in, 125 Hz out", "stalta (v", "iirfilter (v",
+        "hdf5-output (v", "events-output (v", "file_open: 1", "[float64 x "})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  // A damaged file is refused with the reason.
+  std::vector<fs::path> ck;
+  for (const auto& e : fs::directory_iterator(dir_ / "ck"))
+    ck.push_back(e.path());
+  std::sort(ck.begin(), ck.end());
+  fs::resize_file(ck.back(), 100);
+  Process bad({DASFLOW_TOOL, "checkpoint", "show", ck.back()}, dir_ / "bad.log");
+  EXPECT_EQ(bad.wait(60s), 1);
+  EXPECT_NE(bad.output().find(ck.back().string()), std::string::npos) << bad.output();
+}
+
 TEST_F(Resume, LiveSourceResumesWithTheMissedTimeAsAGap) {
   const std::string config = write("live.yaml", "source: {type: synthetic, channels: 32, fs: 200, chunk: 0.1}\n"
                                                 "pipeline: [{atom: iirfilter, order: 2, cutoff: 5.0, btype: lowpass}]\n"
