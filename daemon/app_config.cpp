@@ -1,5 +1,7 @@
 #include "dasflow/daemon/app_config.hpp"
 
+#include "dasflow/daemon/control_server.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -151,6 +153,8 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
       const YAML::Node l = root["control"]["listen"];
       if (!l.IsScalar() || l.Scalar().empty())
         ctl.error("listen", "must be HOST:PORT, e.g. \"127.0.0.1:9108\"");
+      else if (auto ep = parse_listen_address(l.Scalar()); !ep.ok())
+        ctl.error("listen", ep.error().message);
       else
         cfg.control_listen = l.Scalar();
     }

@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dasflow/io/failpoint.hpp"
 #include "hdf5_util.hpp"
@@ -26,9 +27,12 @@ constexpr const char* kChecksumAttr = "dasflow_checksum";
 constexpr const char* kReservedPrefix = "dasflow_";
 constexpr auto kReadTimeout = std::chrono::seconds(120);
 
-std::string checksum_text(std::uint64_t h) {
+/// "crc32:" and 8 hex digits.
+constexpr std::size_t kChecksumTextSize = 14;
+
+std::string checksum_text(std::span<const std::uint8_t> bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "fnv1a64:%016" PRIx64, h);
+  std::snprintf(buf, sizeof buf, "crc32:%08" PRIx32, crc32_of(bytes));
   return buf;
 }
 
@@ -241,7 +245,7 @@ Result<std::string> read_state_payload(const std::string& path) {
   if (H5Aexists(root.get(), kChecksumAttr) <= 0) return fail(Errc::io, path + ": no " + std::string(kChecksumAttr));
   Handle attr(H5Aopen(root.get(), kChecksumAttr, H5P_DEFAULT), H5Aclose);
   DASFLOW_TRY_ASSIGN(sum, read_attr(attr.get(), kChecksumAttr, path));
-  if (!std::holds_alternative<std::string>(sum) || std::get<std::string>(sum).size() != 24)
+  if (!std::holds_alternative<std::string>(sum) || std::get<std::string>(sum).size() != kChecksumTextSize)
     return fail(Errc::io, path + ": malformed " + std::string(kChecksumAttr));
   DASFLOW_TRY_ASSIGN(tree, read_node(root.get(), path, 0));
   const std::vector<std::uint8_t> bytes = tree.serialize();
@@ -266,6 +270,15 @@ std::string file_name(std::uint64_t seq) {
 
 } // namespace
 
+std::uint32_t crc32_of(std::span<const std::uint8_t> bytes) noexcept {
+  // zlib's CRC-32 (the one of gzip and PNG), fed in pieces its uInt length can hold.
+  uLong crc = crc32(0L, Z_NULL, 0);
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  for (std::size_t at = 0; at < bytes.size(); at += kPiece)
+    crc = crc32(crc, bytes.data() + at, static_cast<uInt>(std::min(kPiece, bytes.size() - at)));
+  return static_cast<std::uint32_t>(crc);
+}
+
 std::uint64_t fnv1a64(std::span<const std::uint8_t> bytes) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const std::uint8_t b : bytes) {
@@ -277,7 +290,7 @@ std::uint64_t fnv1a64(std::span<const std::uint8_t> bytes) noexcept {
 
 Result<std::uint64_t> write_state_file(const std::string& path, const StateTree& tree) {
   const std::vector<std::uint8_t> bytes = tree.serialize();
-  const std::string sum = checksum_text(fnv1a64(bytes));
+  const std::string sum = checksum_text(bytes);
   const Hdf5Lock lock;
   const QuietHdf5 quiet;
   Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
@@ -296,11 +309,11 @@ Result<std::uint64_t> write_state_file(const std::string& path, const StateTree&
 Result<StateTree> read_state_file(const std::string& path) {
   DASFLOW_TRY_ASSIGN(payload, run_isolated(
                                   "checkpoint " + path, [&] { return read_state_payload(path); }, kReadTimeout));
-  if (payload.size() < 24) return fail(Errc::io, path + ": short reply from the reader");
-  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(payload.data()) + 24,
-                                            payload.size() - 24);
-  const std::string expected = payload.substr(0, 24);
-  const std::string actual = checksum_text(fnv1a64(bytes));
+  if (payload.size() < kChecksumTextSize) return fail(Errc::io, path + ": short reply from the reader");
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(payload.data()) + kChecksumTextSize,
+                                            payload.size() - kChecksumTextSize);
+  const std::string expected = payload.substr(0, kChecksumTextSize);
+  const std::string actual = checksum_text(bytes);
   if (expected != actual)
     return fail(Errc::io, path + ": checksum mismatch (file says " + expected + ", content hashes to " + actual +
                               "): the file is damaged");

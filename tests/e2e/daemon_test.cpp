@@ -253,6 +253,18 @@ INSTANTIATE_TEST_SUITE_P(
                      "outputs[0].format: must be one of xdas, prodml, got 'tdms'"},
         BrokenConfig{"bad_on_gap", kSynthetic + "pipeline: [{atom: abs}]\non_gap: ignore\n",
                      "on_gap: must be one of continue, reset, fail, got 'ignore'"},
+        BrokenConfig{"checkpoint_without_path", kSynthetic + "pipeline: [{atom: abs}]\ncheckpoint: {interval: 5}\n",
+                     "checkpoint.path: is required"},
+        BrokenConfig{"negative_checkpoint_interval",
+                     kSynthetic + "pipeline: [{atom: abs}]\ncheckpoint: {path: ck, interval: -1}\n",
+                     "checkpoint.interval: must be in [0, 1e6) s"},
+        BrokenConfig{"keep_one_checkpoint", kSynthetic + "pipeline: [{atom: abs}]\ncheckpoint: {path: ck, keep: 1}\n",
+                     "checkpoint.keep"},
+        BrokenConfig{"control_host_name",
+                     kSynthetic + "pipeline: [{atom: abs}]\ncontrol: {listen: \"localhost:9108\"}\n",
+                     "control.listen:"},
+        BrokenConfig{"control_unknown_key", kSynthetic + "pipeline: [{atom: abs}]\ncontrol: {port: 9108}\n",
+                     "control.port: unknown key"},
         BrokenConfig{"yaml_syntax", "source: {type: synthetic\npipeline: [\n", "YAML syntax error"}),
     [](const ::testing::TestParamInfo<BrokenConfig>& p) { return p.param.name; });
 

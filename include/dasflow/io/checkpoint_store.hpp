@@ -6,9 +6,9 @@
 /// Layout: every tree node is a group (the root is `/`) with attributes `dasflow_kind` and
 /// `dasflow_state_version`; its scalar values (int64, double, string) are attributes, its vector
 /// values 1-D datasets (int64 or float64, stored bit for bit), its children sub-groups named
-/// `NNNN_<kind>` in order. The root also carries `dasflow_checksum` = "fnv1a64:<16 hex digits>",
-/// the FNV-1a 64 hash of StateTree::serialize() of the whole tree: a file whose content does not
-/// hash to it is refused (it detects damage, not tampering).
+/// `NNNN_<kind>` in order. The root also carries `dasflow_checksum` = "crc32:<8 hex digits>", the
+/// CRC-32 (zlib's) of StateTree::serialize() of the whole tree: a file whose content does not
+/// match it is refused (it detects damage, not tampering).
 ///
 /// A directory holds `checkpoint-<sequence, 12 digits>.h5` files. save() is atomic: it writes
 /// `.checkpoint-<seq>.h5.tmp`, fsyncs it, renames it to its final name and fsyncs the directory,
@@ -29,8 +29,10 @@
 
 namespace dasflow::io {
 
-/// FNV-1a, 64 bits.
+/// FNV-1a, 64 bits (small texts: the pipeline config's identity).
 std::uint64_t fnv1a64(std::span<const std::uint8_t> bytes) noexcept;
+/// CRC-32 as zlib computes it (large buffers: checkpoint content, ~1 GB/s).
+std::uint32_t crc32_of(std::span<const std::uint8_t> bytes) noexcept;
 
 /// Writes `tree` to `path` (truncating) in the layout above; returns the file size in bytes.
 /// Value names starting with `dasflow_` are reserved and refused. Holds hdf5_mutex().
