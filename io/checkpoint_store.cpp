@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "dasflow/io/failpoint.hpp"
+#include "fs_util.hpp"
 #include "hdf5_util.hpp"
 
 namespace dasflow::io {
@@ -250,16 +251,6 @@ Result<std::string> read_state_payload(const std::string& path) {
   DASFLOW_TRY_ASSIGN(tree, read_node(root.get(), path, 0));
   const std::vector<std::uint8_t> bytes = tree.serialize();
   return std::get<std::string>(sum) + std::string(bytes.begin(), bytes.end());
-}
-
-Result<void> fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
-  if (fd < 0) return fail(Errc::io, path + ": open: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return fail(Errc::io, path + ": fsync: " + std::strerror(err));
-  return {};
 }
 
 std::string file_name(std::uint64_t seq) {

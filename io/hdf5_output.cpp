@@ -19,9 +19,10 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include "dasflow/io/failpoint.hpp"
 #include "dasflow/io/prodml_file.hpp"
 #include "dasflow/io/xdas_netcdf_file.hpp"
-#include "dasflow/io/failpoint.hpp"
+#include "fs_util.hpp"
 #include "hdf5_util.hpp"
 
 namespace dasflow::io {
@@ -48,17 +49,6 @@ struct Hdf5ProcessSetup {
   Hdf5ProcessSetup() noexcept { H5dont_atexit(); }
 };
 const Hdf5ProcessSetup kHdf5ProcessSetup;
-
-/// fsync of a path opened read-only (a file, or a directory after a rename in it).
-Result<void> fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
-  if (fd < 0) return fail(Errc::io, path + ": open: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return fail(Errc::io, path + ": fsync: " + std::strerror(err));
-  return {};
-}
 
 } // namespace
 
@@ -184,15 +174,20 @@ struct Hdf5Output::Impl {
   /// Drops the open file without renaming it (after an error): its `.part` stays for inspection.
   void abandon_file() { file = std::monostate{}; }
 
-  /// Closes the open file, makes it durable and renames it to its final name.
-  Result<void> finish_file() {
-    if (!is_open()) return {};
+  /// Closes the open file's handle and makes the `.part` durable; nothing if no file is open.
+  Result<void> close_part() {
     Result<void> closed;
     if (auto* x = std::get_if<XdasNetcdfFile>(&file)) closed = x->close();
     if (auto* p = std::get_if<ProdmlFile>(&file)) closed = p->close();
     file = std::monostate{};
     DASFLOW_TRY(closed);
-    DASFLOW_TRY(fsync_path(part_path, 0));
+    return fsync_path(part_path, 0);
+  }
+
+  /// Closes the open file, makes it durable and renames it to its final name.
+  Result<void> finish_file() {
+    if (!is_open()) return {};
+    DASFLOW_TRY(close_part());
     failpoint("hdf5.closed");
     std::error_code ec;
     fs::rename(part_path, final_path, ec);
@@ -212,15 +207,7 @@ struct Hdf5Output::Impl {
   }
 
   /// Closes the open file's handle without finishing it: it stays `.part`, durable, to be continued.
-  Result<void> suspend_file() {
-    if (!is_open()) return {};
-    Result<void> closed;
-    if (auto* x = std::get_if<XdasNetcdfFile>(&file)) closed = x->close();
-    if (auto* p = std::get_if<ProdmlFile>(&file)) closed = p->close();
-    file = std::monostate{};
-    DASFLOW_TRY(closed);
-    return fsync_path(part_path, 0);
-  }
+  Result<void> suspend_file() { return is_open() ? close_part() : Result<void>{}; }
 
   Result<void> delete_files_after_checkpoint(std::int64_t cut_ns, const std::string& keep_name);
   Result<void> rebuild_open_file(const std::string& name, std::int64_t window,
