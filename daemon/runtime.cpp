@@ -40,6 +40,7 @@ Runtime::~Runtime() {
 Result<void> Runtime::start(std::function<void()> on_finished) {
   DASFLOW_TRY_ASSIGN(in, source_->open());
   in_stream_ = in;
+  prototype_ = std::make_unique<Sequential>(*config_.pipeline);
   auto out = config_.pipeline->configure(in_stream_);
   if (!out.ok()) return fail(Errc::config, out.error().message);
   out_stream_ = *out;
@@ -73,12 +74,28 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
   return {};
 }
 
-std::string Runtime::config_hash() const {
+StreamInfo Runtime::input_stream() const {
+  std::lock_guard lock(streams_mutex_);
+  return in_stream_;
+}
+
+StreamInfo Runtime::output_stream() const {
+  std::lock_guard lock(streams_mutex_);
+  return out_stream_;
+}
+
+void Runtime::set_streams(const StreamInfo& in, const StreamInfo& out) {
+  std::lock_guard lock(streams_mutex_);
+  in_stream_ = in;
+  out_stream_ = out;
+}
+
+std::string Runtime::config_hash(const StreamInfo& in) const {
   // What the saved state depends on: the pipeline and the shape and rate of its input.
   char input[256];
-  const ChannelCoords c = in_stream_.coords ? *in_stream_.coords : ChannelCoords{};
-  std::snprintf(input, sizeof input, "\ninput: fs=%.17g channels=%zu first=%lld step=%lld dx=%.17g", in_stream_.fs_hz,
-                in_stream_.n_channels, static_cast<long long>(c.first), static_cast<long long>(c.step), c.dx_m);
+  const ChannelCoords c = in.coords ? *in.coords : ChannelCoords{};
+  std::snprintf(input, sizeof input, "\ninput: fs=%.17g channels=%zu first=%lld step=%lld dx=%.17g", in.fs_hz,
+                in.n_channels, static_cast<long long>(c.first), static_cast<long long>(c.step), c.dx_m);
   const std::string text = pipeline_yaml_ + input;
   char hex[24];
   std::snprintf(hex, sizeof hex, "%016llx",
@@ -107,20 +124,30 @@ Result<void> Runtime::resume_from_checkpoint() {
   if (auto r = root.expect("dasflow-checkpoint", 1); !r.ok())
     return fail(Errc::state_mismatch, ck.path + ": " + r.error().message + fresh_hint);
   DASFLOW_TRY_ASSIGN(hash, root.get_string("config_hash"));
-  if (hash != config_hash()) {
-    const std::string old_pipeline = root.get_string("pipeline").value_or("(not recorded)");
-    const double old_fs = root.get_double("input_fs_hz").value_or(0.0);
-    const std::int64_t old_channels = root.get_int("input_channels").value_or(0);
+  const std::string old_pipeline = root.get_string("pipeline").value_or("(not recorded)");
+  const double old_fs = root.get_double("input_fs_hz").value_or(0.0);
+  const std::int64_t old_channels = root.get_int("input_channels").value_or(0);
+  if (old_pipeline != pipeline_yaml_)
     return fail(Errc::state_mismatch,
-                ck.path + ": this checkpoint was written for another pipeline or input stream; refusing to resume.\n" +
+                ck.path + ": this checkpoint was written for another pipeline; refusing to resume.\n" +
                     "checkpoint: " + std::to_string(old_channels) + " channels at " + std::to_string(old_fs) +
                     " Hz through\n" + old_pipeline + "configured: " + std::to_string(in_stream_.n_channels) +
                     " channels at " + std::to_string(in_stream_.fs_hz) + " Hz through\n" + pipeline_yaml_ +
                     "Restore that configuration, or start with --fresh to begin a new record");
+  // Same pipeline, other input (the interrogator's acquisition changed while we were down): the
+  // saved state is for other channels or another rate. Outputs still go back to the checkpoint,
+  // the pipeline starts afresh and the stream continues wherever the source is.
+  const bool same_input = hash == config_hash(in_stream_);
+  if (!same_input) {
+    log->warn("{}: written for {} channels at {} Hz, the source now delivers {} channels at {} Hz: the saved state "
+              "does not apply; outputs are trimmed back to it and the pipeline starts afresh",
+              ck.path, old_channels, old_fs, in_stream_.n_channels, in_stream_.fs_hz);
   }
   if (root.children().size() != 2) return fail(Errc::state_mismatch, ck.path + ": malformed checkpoint" + fresh_hint);
-  if (auto r = config_.pipeline->restore_state(root.children()[0]); !r.ok())
-    return fail(Errc::state_mismatch, ck.path + ": restoring the pipeline state: " + r.error().message + fresh_hint);
+  if (same_input) {
+    if (auto r = config_.pipeline->restore_state(root.children()[0]); !r.ok())
+      return fail(Errc::state_mismatch, ck.path + ": restoring the pipeline state: " + r.error().message + fresh_hint);
+  }
   DASFLOW_TRY_ASSIGN(have_position, root.get_int("have_position"));
   DASFLOW_TRY_ASSIGN(next_index, root.get_int("next_input_index"));
   // Outputs back to the checkpoint: what they wrote after it is rewritten by this run.
@@ -137,7 +164,7 @@ Result<void> Runtime::resume_from_checkpoint() {
       log->error("resuming output {}: {}", o->key(), r.error().message);
     }
   }
-  if (have_position != 0) {
+  if (have_position != 0 && same_input) {
     DASFLOW_TRY(source_->seek(next_index));
     have_resume_position_ = true;
     resume_index_ = next_index;
@@ -168,6 +195,9 @@ void Runtime::read_loop() {
   const bool live = source_->pace() == io::SourcePace::live;
   std::uint64_t drops_logged = 0;
   std::int64_t unreported_loss_end = -1; ///< end index of chunks dropped since the last one queued
+  std::uint64_t generation = source_->stream_generation();
+  std::optional<StreamInfo> pending_change; ///< travels with the next chunk that is queued
+  std::size_t n_channels = input_stream().n_channels;
   while (!stop_.load()) {
     Chunk chunk = input_pool_.acquire();
     auto more = source_->next(chunk, stop_);
@@ -184,10 +214,22 @@ void Runtime::read_loop() {
     metrics_.samples_read += n;
     const std::int64_t first = chunk.first_index;
     const std::int64_t end = chunk.end_index();
+    if (const std::uint64_t g = source_->stream_generation(); g != generation) {
+      generation = g;
+      pending_change = source_->current_stream();
+      n_channels = pending_change->n_channels;
+      unreported_loss_end = -1; // losses of the old stream are not a gap of the new one
+    }
     // Live data never waits for us: when the processor is behind, drop the whole chunk; the
     // processor sees the jump in indices and handles it as a gap.
-    const bool queued = live ? to_processor_.try_push(chunk) : to_processor_.push(chunk);
-    if (queued) unreported_loss_end = -1;
+    ReaderItem item{std::move(chunk), pending_change};
+    const bool queued = live ? to_processor_.try_push(item) : to_processor_.push(item);
+    if (queued) {
+      unreported_loss_end = -1;
+      pending_change.reset();
+    } else {
+      chunk = std::move(item.chunk);
+    }
     if (!queued) {
       if (stop_.load()) break;
       unreported_loss_end = end;
@@ -204,10 +246,10 @@ void Runtime::read_loop() {
   // Losses at the very end would be invisible (no later chunk shows the jump): send an empty chunk
   // at the index after them, so the processor logs and counts the gap like any other.
   if (unreported_loss_end >= 0) {
-    Chunk marker = input_pool_.acquire();
-    marker.reshape(0, in_stream_.n_channels);
-    marker.first_index = unreported_loss_end;
-    marker.events.clear();
+    ReaderItem marker{input_pool_.acquire(), pending_change};
+    marker.chunk.reshape(0, n_channels);
+    marker.chunk.first_index = unreported_loss_end;
+    marker.chunk.events.clear();
     to_processor_.push(marker);
   }
   to_processor_.close();
@@ -224,9 +266,12 @@ void Runtime::process_loop() {
   const bool checkpointing = store_.has_value();
   const auto interval = std::chrono::duration<double>(checkpointing ? config_.checkpoint->interval_s : 0.0);
   auto last_snapshot = std::chrono::steady_clock::now();
+  StreamInfo in = input_stream(), out_stream = output_stream(); // this thread's view of them
   const auto snapshot = [&](bool final) {
     auto snap = std::make_unique<Snapshot>();
     snap->pipeline = config_.pipeline->save_state();
+    snap->input = in;
+    snap->output = out_stream;
     snap->next_input_index = expected;
     snap->have_position = have_expected;
     snap->final = final;
@@ -237,13 +282,39 @@ void Runtime::process_loop() {
   // periodic checkpoint is then resumed from the start, its partial outputs trimmed, instead of
   // being started over on top of them (events appended twice).
   if (checkpointing && resumed_from_.empty()) {
-    WriterItem first{Chunk{}, false, snapshot(false)};
+    WriterItem first{Chunk{}, false, snapshot(false), std::nullopt};
     to_writer_.push(first);
   }
-  while (auto chunk = to_processor_.pop()) {
+  while (auto item = to_processor_.pop()) {
+    Chunk* chunk = &item->chunk;
     if (failed) { // a failure upstream of the writer: drain without processing
       input_pool_.release(std::move(*chunk));
       continue;
+    }
+    if (item->stream_change) {
+      // The acquisition changed (an interrogator's new header): a pipeline fresh from the config
+      // is designed for the new stream; the old state does not apply to other channels or rates.
+      const StreamInfo& next_in = *item->stream_change;
+      auto fresh = std::make_unique<Sequential>(*prototype_);
+      auto next_out = fresh->configure(next_in);
+      if (!next_out.ok()) {
+        fail_run("the input stream changed to " + std::to_string(next_in.n_channels) + " channels at " +
+                 std::to_string(next_in.fs_hz) + " Hz, which the pipeline cannot process: " + next_out.error().message);
+        failed = true;
+        input_pool_.release(std::move(*chunk));
+        continue;
+      }
+      log->warn("input stream changed: {} channels at {} Hz -> {} channels at {} Hz; pipeline rebuilt (state reset), "
+                "outputs start new files",
+                in.n_channels, in.fs_hz, next_in.n_channels, next_in.fs_hz);
+      metrics_.stream_changes++;
+      config_.pipeline = std::move(fresh);
+      in = next_in;
+      out_stream = *next_out;
+      set_streams(in, out_stream);
+      have_expected = false;
+      WriterItem change{Chunk{}, false, nullptr, out_stream};
+      to_writer_.push(change);
     }
     ChunkView view = chunk->view();
     // Continuity from absolute indices (DESIGN.md §5).
@@ -256,8 +327,8 @@ void Runtime::process_loop() {
                              : config_.on_gap == OnGap::fail ? "stopping (on_gap: fail)"
                                                              : "continuing with the state kept";
         log->warn("gap of {} samples ({:.3f} s) before index {} ({}); {}", missing,
-                  static_cast<double>(missing) / in_stream_.fs_hz, view.first_index,
-                  io::iso8601_ns(in_stream_.time_ns(view.first_index)), action);
+                  static_cast<double>(missing) / in.fs_hz, view.first_index,
+                  io::iso8601_ns(in.time_ns(view.first_index)), action);
         if (config_.on_gap == OnGap::fail) {
           fail_run("stream gap with on_gap: fail");
           failed = true;
@@ -301,17 +372,17 @@ void Runtime::process_loop() {
     log->debug("chunk {} +{} rows -> {} rows, {} events", view.first_index, view.n_samples, out.n_samples,
                out.events.size());
     input_pool_.release(std::move(*chunk));
-    WriterItem item{std::move(out), true, nullptr};
+    WriterItem processed{std::move(out), true, nullptr, std::nullopt};
     if (checkpointing && std::chrono::steady_clock::now() - last_snapshot >= interval) {
-      item.snapshot = snapshot(false);
+      processed.snapshot = snapshot(false);
       last_snapshot = std::chrono::steady_clock::now();
     }
-    to_writer_.push(item);
+    to_writer_.push(processed);
   }
   // The final checkpoint: after the last chunk, unless something failed (the state may not match
   // what was written; the last good checkpoint stays the one to resume from).
   if (checkpointing && !failed) {
-    WriterItem last{Chunk{}, false, snapshot(true)};
+    WriterItem last{Chunk{}, false, snapshot(true), std::nullopt};
     to_writer_.push(last);
   }
   to_writer_.close();
@@ -327,16 +398,16 @@ void Runtime::save_checkpoint(Snapshot& snapshot) {
   root.set("created", io::iso8601_ns(wall_ns));
   root.set("created_ns", static_cast<std::int64_t>(wall_ns));
   root.set("name", config_.name);
-  root.set("config_hash", config_hash());
+  root.set("config_hash", config_hash(snapshot.input));
   root.set("pipeline", pipeline_yaml_);
-  root.set("input_fs_hz", in_stream_.fs_hz);
-  root.set("input_channels", static_cast<std::int64_t>(in_stream_.n_channels));
-  root.set("input_origin_ns", in_stream_.origin_ns);
-  root.set("output_fs_hz", out_stream_.fs_hz);
+  root.set("input_fs_hz", snapshot.input.fs_hz);
+  root.set("input_channels", static_cast<std::int64_t>(snapshot.input.n_channels));
+  root.set("input_origin_ns", snapshot.input.origin_ns);
+  root.set("output_fs_hz", snapshot.output.fs_hz);
   root.set("have_position", std::int64_t{snapshot.have_position});
   root.set("next_input_index", snapshot.next_input_index);
   if (snapshot.have_position)
-    root.set("next_input_time", io::iso8601_ns(in_stream_.time_ns(snapshot.next_input_index)));
+    root.set("next_input_time", io::iso8601_ns(snapshot.input.time_ns(snapshot.next_input_index)));
   root.set("stream_complete", std::int64_t{snapshot.stream_complete});
   root.set("chunks_processed", static_cast<std::int64_t>(metrics_.chunks_processed.load()));
   // Each output makes the chunks before this point durable and says where it stands.
@@ -381,9 +452,20 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
       if (auto r = o->close(stream_complete); !r.ok()) fail_run("closing output failed: " + r.error().message);
     closed = true;
   };
+  StreamInfo out_stream = output_stream();
   while (auto item = to_writer_.pop()) {
     const auto t0 = std::chrono::steady_clock::now();
     const Chunk& chunk = item->chunk;
+    if (!failed && item->stream_change) {
+      out_stream = *item->stream_change;
+      for (auto& o : outputs_) {
+        if (auto r = o->change_stream(out_stream); !r.ok()) {
+          fail_run("output " + o->key() + " after a stream change: " + r.error().message);
+          failed = true;
+          break;
+        }
+      }
+    }
     if (!failed && item->has_chunk) {
       for (auto& o : outputs_) {
         if (auto r = o->write(chunk); !r.ok()) {
@@ -397,12 +479,12 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
         if (e.kind == EventKind::trigger) {
           metrics_.triggers++;
           log->debug("trigger channel {} on {} off {} peak {:.2f}", e.channel,
-                     io::iso8601_ns(out_stream_.time_ns(e.on_index)), io::iso8601_ns(out_stream_.time_ns(e.off_index)),
+                     io::iso8601_ns(out_stream.time_ns(e.on_index)), io::iso8601_ns(out_stream.time_ns(e.off_index)),
                      e.peak);
         } else {
           metrics_.detections++;
           log->info("DETECTION {} channels from {} to {} (first channel {}, peak {:.2f})", e.channels.size(),
-                    io::iso8601_ns(out_stream_.time_ns(e.on_index)), io::iso8601_ns(out_stream_.time_ns(e.off_index)),
+                    io::iso8601_ns(out_stream.time_ns(e.on_index)), io::iso8601_ns(out_stream.time_ns(e.off_index)),
                     e.channel, e.peak);
         }
       }
@@ -442,13 +524,14 @@ double Runtime::lag_s() const {
   if (source_->pace() != io::SourcePace::live || metrics_.chunks_processed.load() == 0)
     return std::numeric_limits<double>::quiet_NaN();
   const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return now_s - static_cast<double>(in_stream_.time_ns(index)) / 1e9;
+  return now_s - static_cast<double>(input_stream().time_ns(index)) / 1e9;
 }
 
 std::string Runtime::progress_line() const {
   const std::int64_t index = metrics_.last_input_index.load();
+  const StreamInfo in = input_stream();
   const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const double data_s = static_cast<double>(in_stream_.time_ns(index)) / 1e9;
+  const double data_s = static_cast<double>(in.time_ns(index)) / 1e9;
   char lag[48] = "";
   if (source_->pace() == io::SourcePace::live && index > 0)
     std::snprintf(lag, sizeof lag, " (lag %.1f s)", now_s - data_s);
@@ -457,7 +540,7 @@ std::string Runtime::progress_line() const {
       buf, sizeof buf,
       "at %s%s: %llu chunks, %.1f M channel-samples/s processing, %llu dropped, %llu gaps, "
       "%llu triggers, %llu detections",
-      index > 0 ? io::iso8601_ns(in_stream_.time_ns(index)).c_str() : "start", lag,
+      index > 0 ? io::iso8601_ns(in.time_ns(index)).c_str() : "start", lag,
       static_cast<unsigned long long>(metrics_.chunks_processed.load()),
       metrics_.busy_s.load() > 0 ? static_cast<double>(metrics_.samples_read.load() - metrics_.samples_dropped.load()) /
                                        metrics_.busy_s.load() / 1e6

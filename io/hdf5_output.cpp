@@ -513,6 +513,15 @@ Result<void> Hdf5Output::close(bool stream_complete) {
   return stream_complete ? impl_->finish_file() : impl_->suspend_file();
 }
 
+Result<void> Hdf5Output::change_stream(const StreamInfo& stream) {
+  if (!impl_) return fail(Errc::internal, "hdf5 output: change_stream on a moved-from output");
+  const std::lock_guard lock(hdf5_mutex());
+  DASFLOW_TRY(impl_->finish_file());
+  impl_->stream = stream;
+  impl_->have_previous = false;
+  return {};
+}
+
 const std::vector<std::string>& Hdf5Output::completed_files() const {
   static const std::vector<std::string> kNone;
   return impl_ ? impl_->completed : kNone;

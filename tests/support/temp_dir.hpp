@@ -1,7 +1,9 @@
 #pragma once
 /// \file temp_dir.hpp
-/// A fresh directory per test under the system temp dir, named after the test, removed afterwards.
+/// A fresh directory per test under the system temp dir, named after the test, removed afterwards
+/// (kept when the test failed).
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -22,7 +24,12 @@ public:
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
+  /// Removed, unless the test failed: then it stays for a look (its path is printed).
   ~TempDir() {
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "kept for inspection: %s\n", path_.c_str());
+      return;
+    }
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

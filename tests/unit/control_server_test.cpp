@@ -126,8 +126,13 @@ protected:
   }
 
   void TearDown() override {
-    server_.reset(); // queues stop(): the io thread closes everything, then run() has no work left
-    if (thread_.joinable()) thread_.join();
+    // As the daemon shuts down: stop() on the io thread, after which run() has no work left. The
+    // server is destroyed only after the join, so the io thread never reads `server_` while it changes.
+    if (thread_.joinable()) {
+      stop_on_io_thread();
+      thread_.join();
+    }
+    server_.reset();
   }
 
   daemon::ControlHandlers handlers() {

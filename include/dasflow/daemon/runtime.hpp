@@ -48,6 +48,7 @@ struct Metrics {
   std::atomic<std::uint64_t> last_checkpoint_bytes{0};
   std::atomic<double> last_checkpoint_s{0.0};    ///< how long the last save took (outputs' fsync + file)
   std::atomic<std::uint64_t> resume_problems{0}; ///< outputs that could not be brought back exactly
+  std::atomic<std::uint64_t> stream_changes{0};  ///< input acquisition changes (pipeline rebuilt)
 };
 
 /// How the run starts.
@@ -101,8 +102,9 @@ public:
   /// Wall-clock time of the newest data processed, lag behind the wall clock in seconds (live only;
   /// NaN for a replay or before the first chunk).
   double lag_s() const;
-  const StreamInfo& input_stream() const noexcept { return in_stream_; }
-  const StreamInfo& output_stream() const noexcept { return out_stream_; }
+  /// The current input and output streams (they change when the source's acquisition changes).
+  StreamInfo input_stream() const;
+  StreamInfo output_stream() const;
   /// One progress line: position, lag behind the wall clock, rates, drops, gaps, detections.
   std::string progress_line() const;
 
@@ -111,6 +113,7 @@ private:
   /// snapshot that a checkpoint at this point of the stream holds.
   struct Snapshot {
     StateTree pipeline;
+    StreamInfo input, output; ///< the streams the state belongs to
     std::int64_t next_input_index = 0;
     bool have_position = false;
     bool final = false;           ///< the last item: the run is ending
@@ -120,10 +123,17 @@ private:
     Chunk chunk;
     bool has_chunk = true;
     std::unique_ptr<Snapshot> snapshot;
+    std::optional<StreamInfo> stream_change; ///< before this item's chunk: the output stream is now this
+  };
+  /// What the reader sends the processor: a chunk, and whether the input stream changed before it.
+  struct ReaderItem {
+    Chunk chunk;
+    std::optional<StreamInfo> stream_change;
   };
 
   Result<void> resume_from_checkpoint();
-  std::string config_hash() const;
+  std::string config_hash(const StreamInfo& input) const;
+  void set_streams(const StreamInfo& in, const StreamInfo& out);
   void save_checkpoint(Snapshot& snapshot);
   void read_loop();
   void process_loop();
@@ -133,7 +143,9 @@ private:
   AppConfig config_;
   std::unique_ptr<io::Source> source_;
   RunOptions options_;
+  mutable std::mutex streams_mutex_; ///< guards in_stream_/out_stream_ once the threads run
   StreamInfo in_stream_, out_stream_;
+  std::unique_ptr<Sequential> prototype_; ///< the pipeline as configured by the user, before configure()
   std::string pipeline_yaml_;
   std::vector<std::unique_ptr<io::Output>> outputs_;
   std::vector<io::Hdf5Output*> files_; ///< the hdf5 ones among outputs_ (for the closing log line)
@@ -143,7 +155,7 @@ private:
   std::int64_t resume_index_ = 0;
   std::atomic<bool> source_ended_{false};
   std::atomic<std::uint64_t> output_bytes_{0};
-  BoundedQueue<Chunk> to_processor_;
+  BoundedQueue<ReaderItem> to_processor_;
   BoundedQueue<WriterItem> to_writer_;
   ChunkPool input_pool_, output_pool_;
   std::atomic<bool> stop_{false};

@@ -41,6 +41,11 @@ public:
   /// Call after open().
   Result<void> resume(const StateTree& position) override;
   Result<void> close(bool /*stream_complete*/) override { return close(); }
+  /// Later events are timed on the new stream.
+  Result<void> change_stream(const StreamInfo& stream) override {
+    stream_ = stream;
+    return {};
+  }
 
   std::uint64_t events_written() const noexcept { return n_written_; }
   std::uint64_t bytes_written() const noexcept override { return bytes_; }

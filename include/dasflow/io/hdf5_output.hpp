@@ -88,6 +88,8 @@ public:
   Result<StateTree> checkpoint() override;
   Result<void> resume(const StateTree& position) override;
   Result<void> close(bool stream_complete) override;
+  /// Finishes the open file; the next rows start a file of the new stream.
+  Result<void> change_stream(const StreamInfo& stream) override;
   /// Sample bytes appended (rows × channels × 4) in this run.
   std::uint64_t bytes_written() const noexcept override;
   /// Completed files so far (final .h5 paths), in order.

@@ -10,6 +10,7 @@
 #include "dasflow/core/chunk.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/state_tree.hpp"
+#include "dasflow/core/stream.hpp"
 
 namespace dasflow::io {
 
@@ -38,6 +39,10 @@ public:
   /// daemon stops to be resumed later: make what was written durable and leave an unfinished file
   /// to be continued (the final checkpoint records it).
   virtual Result<void> close(bool stream_complete) = 0;
+
+  /// The processed stream changed shape or rate (the input's acquisition changed and the pipeline
+  /// was rebuilt): finish what belongs to the old stream; what follows is `stream`.
+  virtual Result<void> change_stream(const StreamInfo& stream) = 0;
 
   /// Bytes of data this output has written in this run (rows or lines), for metrics.
   virtual std::uint64_t bytes_written() const noexcept = 0;

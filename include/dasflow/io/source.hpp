@@ -31,6 +31,11 @@ public:
     (void)index;
     return {};
   }
+  /// Live sources whose acquisition can change (an interrogator sending a new header: other
+  /// channels or rate) count the changes here. When the value differs after next() returned a
+  /// chunk, that chunk and the ones after it follow current_stream(), no longer the earlier stream.
+  virtual std::uint64_t stream_generation() const noexcept { return 0; }
+  virtual StreamInfo current_stream() const { return {}; }
   /// One line for the log: what is being read.
   virtual std::string describe() const = 0;
 };
