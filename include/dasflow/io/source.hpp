@@ -3,7 +3,11 @@
 /// Where the daemon's stream comes from (DESIGN.md §4 `source:`).
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dasflow/core/chunk.hpp"
 #include "dasflow/core/result.hpp"
@@ -17,7 +21,15 @@ enum class SourcePace { live, replay };
 
 class Source {
 public:
+  enum class Severity { info, warn };
+  /// Where a source says what happened (malformed input skipped, reconnects): the daemon's log.
+  using Reporter = std::function<void(Severity, const std::string&)>;
+
   virtual ~Source() = default;
+  void set_reporter(Reporter reporter) { reporter_ = std::move(reporter); }
+  void report(Severity severity, const std::string& message) const {
+    if (reporter_) reporter_(severity, message);
+  }
   /// Reads headers/metadata; the stream description every chunk will follow.
   virtual Result<StreamInfo> open() = 0;
   /// Fills the next chunk; false at the end of a finite source. Returns early (false) once `stop`
@@ -36,8 +48,13 @@ public:
   /// chunk, that chunk and the ones after it follow current_stream(), no longer the earlier stream.
   virtual std::uint64_t stream_generation() const noexcept { return 0; }
   virtual StreamInfo current_stream() const { return {}; }
+  /// Named counters of what the source saw (messages, malformed, reconnects, ...), for /metrics.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const { return {}; }
   /// One line for the log: what is being read.
   virtual std::string describe() const = 0;
+
+private:
+  Reporter reporter_;
 };
 
 } // namespace dasflow::io
