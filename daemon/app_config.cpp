@@ -28,11 +28,11 @@ void parse_source(const YAML::Node& node, AppConfig& cfg, std::string& errors) {
     else
       add_error(errors, s.error().message);
   } else if (t == "asn" || t == "dasflow") {
-    ConfigOrigin o{"source", yaml_line(node), {}};
-    add_error(errors, o.error("type", "'" + t +
-                                          "' (ZeroMQ ingest) is not available in this build yet; use "
-                                          "synthetic or hdf5")
-                          .message);
+    cfg.source.type = SourceConfig::Type::zmq;
+    if (auto s = io::parse_zmq_source_config(node, "source"); s.ok())
+      cfg.source.zmq = *s;
+    else
+      add_error(errors, s.error().message);
   } else {
     ConfigOrigin o{"source", yaml_line(node), {}};
     add_error(errors, o.error("type", "must be one of synthetic, hdf5, asn, dasflow, got '" + t + "'").message);
@@ -75,9 +75,15 @@ void parse_outputs(const YAML::Node& list, AppConfig& cfg, std::string& errors) 
       if (where.empty()) r.error("path", "is required: the JSON Lines file events are appended to");
       out.events_path = where;
     } else if (type == "zmq") {
-      r.known("address");
-      r.known("protocol");
-      r.error("type", "'zmq' (publishing) is not available in this build yet; use hdf5 or events");
+      out.type = OutputConfig::Type::zmq;
+      // Its own keys are checked by its parser; this reader only knows type (and rejects path).
+      for (const char* k : {"address", "protocol", "hwm", "curve"})
+        r.known(k);
+      if (r.has("path")) r.error("path", "is not a key of a zmq output (it publishes at `address`)");
+      if (auto z = io::parse_zmq_output_config(list[i], path); z.ok())
+        out.zmq = *z;
+      else
+        add_error(errors, z.error().message);
     }
     if (auto e = r.finish(); !e.ok())
       add_error(errors, e.error().message);

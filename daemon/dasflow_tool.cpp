@@ -17,6 +17,8 @@
 #include "dasflow/daemon/app_config.hpp"
 #include "dasflow/daemon/checkpoint_report.hpp"
 #include "dasflow/daemon/service.hpp"
+#include "dasflow/io/zmq_output.hpp"
+#include "tool_commands.hpp"
 
 namespace {
 
@@ -172,8 +174,66 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingPath);
 
+  tool::PublishOptions sim;
+  auto* simulate = app.add_subcommand("simulate", "A synthetic interrogator publishing the ASN ZeroMQ stream");
+  simulate->add_option("--publish", sim.address, "address to bind, e.g. tcp://*:3333")->required();
+  simulate->add_option("--channels", sim.channels, "channels")->check(CLI::Range(1, 1000000));
+  simulate->add_option("--fs", sim.fs_hz, "sampling rate, Hz")->check(CLI::PositiveNumber);
+  simulate->add_option("--chunk", sim.chunk_s, "seconds of data per message")->check(CLI::PositiveNumber);
+  simulate->add_option("--duration", sim.duration_s, "seconds of data, then exit (default: endless)");
+  simulate->add_option("--start", sim.start_s, "first sample time, epoch seconds (default: now)");
+  simulate->add_option("--seed", sim.seed, "noise seed (as source.seed)");
+  simulate->add_option("--speed", sim.speed, "real-time factor (0: as fast as possible)");
+  simulate->add_option("--wait-subscribers", sim.wait_subscribers, "hold the data until N subscribers joined");
+  simulate->add_option("--header-every", sim.header_every_s, "re-send the header every S seconds");
+  simulate->add_option("--changes-every", sim.changes_every,
+                       "every N messages switch between all and half of the channels (tests)");
+
+  tool::PublishOptions rep;
+  std::string rep_speed = "1";
+  auto* replay = app.add_subcommand("replay", "Real vendor files played as a live ASN ZeroMQ stream");
+  replay->add_option("FILES", rep.files, "a file or a directory")->required()->check(CLI::ExistingPath);
+  replay->add_option("--publish", rep.address, "address to bind")->required();
+  replay->add_option("--speed", rep_speed, "real-time factor, or max");
+  replay->add_option("--chunk", rep.chunk_s, "seconds of data per message")->check(CLI::PositiveNumber);
+  replay->add_option("--wait-subscribers", rep.wait_subscribers, "hold the data until N subscribers joined");
+
+  tool::SubOptions subo;
+  auto* sub = app.add_subcommand("sub", "Subscribe to a dasflow or ASN stream: one line per message");
+  sub->add_option("ADDRESS", subo.address, "publisher, e.g. tcp://127.0.0.1:5556")->required();
+  sub->add_option("--protocol", subo.protocol, "dasflow or asn")->check(CLI::IsMember({"dasflow", "asn"}));
+  sub->add_option("--topic", subo.topic, "data, events or status (dasflow)")
+      ->check(CLI::IsMember({"data", "events", "status"}));
+  sub->add_option("--count", subo.count, "exit after N messages");
+  sub->add_flag("--json", subo.json, "one JSON object per message");
+  sub->add_option("--timeout", subo.timeout_s, "exit 1 after S seconds without a message");
+  sub->add_option("--output", subo.output, "also write the data to FILE.h5 (xdas layout)");
+  sub->add_option("--curve-server-key", subo.curve_server_key, "the publisher's public key file (CURVE)");
+  sub->add_option("--curve-client-keys", subo.curve_client_keys, "this client's key pair file (CURVE)");
+
+  std::string keygen_path;
+  auto* keygen = app.add_subcommand("keygen", "Write a new CURVE key pair file (public and secret Z85 lines)");
+  keygen->add_option("FILE", keygen_path, "where to write it (mode 0600)")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (*demo) return run_demo(demo_config, seconds, fast);
+  if (*simulate) return tool::run_publish(sim);
+  if (*replay) {
+    rep.speed = rep_speed == "max" ? 0.0 : std::atof(rep_speed.c_str());
+    if (rep_speed != "max" && !(rep.speed > 0)) {
+      std::fprintf(stderr, "--speed must be a positive factor or max\n");
+      return 2;
+    }
+    return tool::run_publish(rep);
+  }
+  if (*sub) return tool::run_sub(subo);
+  if (*keygen) {
+    if (auto r = io::write_curve_keypair(keygen_path); !r.ok()) {
+      std::fprintf(stderr, "%s\n", r.error().message.c_str());
+      return 1;
+    }
+    return 0;
+  }
   if (*show) {
     auto report = daemon::checkpoint_report(checkpoint_path);
     if (!report.ok()) {

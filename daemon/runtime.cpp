@@ -10,6 +10,7 @@
 #include "dasflow/daemon/logging.hpp"
 #include "dasflow/io/events_output.hpp"
 #include "dasflow/io/failpoint.hpp"
+#include "dasflow/io/zmq_output.hpp"
 
 namespace dasflow::daemon {
 
@@ -38,6 +39,12 @@ Runtime::~Runtime() {
 }
 
 Result<void> Runtime::start(std::function<void()> on_finished) {
+  source_->set_reporter([](io::Source::Severity severity, const std::string& message) {
+    if (severity == io::Source::Severity::warn)
+      logger("reader")->warn("{}", message);
+    else
+      logger("reader")->info("{}", message);
+  });
   DASFLOW_TRY_ASSIGN(in, source_->open());
   in_stream_ = in;
   prototype_ = std::make_unique<Sequential>(*config_.pipeline);
@@ -50,10 +57,18 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
       auto f = std::make_unique<io::Hdf5Output>(o.hdf5, out_stream_, pipeline_yaml_, DASFLOW_VERSION);
       files_.push_back(f.get());
       outputs_.push_back(std::move(f));
-    } else {
+    } else if (o.type == OutputConfig::Type::events) {
       auto e = std::make_unique<io::EventsOutput>(o.events_path, out_stream_, config_.name);
       DASFLOW_TRY(e->open());
       outputs_.push_back(std::move(e));
+    } else {
+      io::ZmqOutputConfig z = o.zmq;
+      z.stream_name = config_.name;
+      DASFLOW_TRY_ASSIGN(pub, io::ZmqOutput::open(z, out_stream_));
+      logger("writer")->info("publishing ({}) at {}",
+                             z.protocol == io::ZmqOutputConfig::Protocol::asn ? "asn" : "dasflow",
+                             pub->bound_endpoint());
+      outputs_.push_back(std::move(pub));
     }
   }
   if (config_.checkpoint) {

@@ -27,6 +27,7 @@ namespace asio = boost::asio;
 std::unique_ptr<io::Source> make_source(const AppConfig& config) {
   if (config.source.type == SourceConfig::Type::hdf5)
     return std::make_unique<io::Hdf5ReplaySource>(config.source.replay);
+  if (config.source.type == SourceConfig::Type::zmq) return std::make_unique<io::ZmqSource>(config.source.zmq);
   const auto now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto& start_s = config.source.synthetic.start_s;

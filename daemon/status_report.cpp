@@ -109,6 +109,15 @@ std::string metrics_text(const Runtime& r, const ControlServer* control,
            "Outputs that could not be brought back exactly to the checkpoint at start (data lost, logged).");
   p.sample("dasflow_resume_problems_total", m.resume_problems.load());
 
+  if (const auto counters = r.source().counters(); !counters.empty()) {
+    p.family("dasflow_source_total", MetricType::counter,
+             "What the source saw: messages, malformed (skipped), reconnects, stream changes, lost messages, ...");
+    for (const auto& [name, value] : counters)
+      p.sample("dasflow_source_total", value, {{"what", name}});
+  }
+  p.family("dasflow_stream_changes_total", MetricType::counter, "Input stream changes (pipeline rebuilt).");
+  p.sample("dasflow_stream_changes_total", m.stream_changes.load());
+
   if (control != nullptr) {
     const ControlServer::Stats s = control->stats();
     p.family("dasflow_control_requests_total", MetricType::counter, "HTTP requests answered by the control plane.");
@@ -149,6 +158,11 @@ std::string status_json(const Runtime& r, std::chrono::steady_clock::time_point 
   j["queues"] = {{"reader_to_processor", r.input_queue_size()},
                  {"processor_to_writer", r.output_queue_size()},
                  {"capacity", r.queue_capacity()}};
+  nlohmann::ordered_json source_counters = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : r.source().counters())
+    source_counters[name] = value;
+  j["source_counters"] = source_counters;
+  j["stream_changes"] = m.stream_changes.load();
   j["triggers"] = m.triggers.load();
   j["detections"] = m.detections.load();
   j["output_bytes"] = r.output_bytes();

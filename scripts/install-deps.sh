@@ -11,6 +11,7 @@ packages=(
   libhdf5-dev libnetcdf-dev hdf5-tools           # vendor files, output files (xdas/CF via netCDF-C), h5dump
   libspdlog-dev libboost-dev nlohmann-json3-dev  # the daemon: logging, Asio/Beast, JSON events and /status
   zlib1g-dev                                     # CRC-32 of checkpoints
+  libzmq3-dev cppzmq-dev                         # ZeroMQ ingest and publishing
   libbenchmark-dev                               # bench/
   libsystemd-dev systemd                         # sd_notify; systemd-analyze checks the unit
 )

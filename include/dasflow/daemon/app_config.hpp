@@ -13,6 +13,8 @@
 #include "dasflow/io/hdf5_output.hpp"
 #include "dasflow/io/hdf5_replay_source.hpp"
 #include "dasflow/io/synthetic_source.hpp"
+#include "dasflow/io/zmq_output.hpp"
+#include "dasflow/io/zmq_source.hpp"
 
 namespace dasflow::daemon {
 
@@ -24,15 +26,17 @@ enum class OnGap {
 };
 
 struct SourceConfig {
-  enum class Type { synthetic, hdf5 } type = Type::synthetic;
+  enum class Type { synthetic, hdf5, zmq } type = Type::synthetic;
   io::SyntheticSource::Config synthetic;
   io::ReplayConfig replay;
+  io::ZmqSourceConfig zmq; ///< type asn or dasflow
 };
 
 struct OutputConfig {
-  enum class Type { hdf5, events } type = Type::hdf5;
+  enum class Type { hdf5, events, zmq } type = Type::hdf5;
   io::Hdf5OutputConfig hdf5;
   std::string events_path;
+  io::ZmqOutputConfig zmq;
 };
 
 /// `checkpoint:` (DESIGN.md §5).
