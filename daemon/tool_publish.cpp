@@ -66,6 +66,8 @@ int run_publish(const PublishOptions& o) {
   try {
     pub.set(zmq::sockopt::sndhwm, 1000);
     pub.set(zmq::sockopt::linger, 0);
+    // Every subscription reaches us, not only the first of each topic: --wait-subscribers counts them.
+    pub.set(zmq::sockopt::xpub_verbose, 1);
     if (!o.curve_server_keys.empty()) {
       std::fprintf(stderr, "dasflow: --curve-server-keys is not supported by the simulator yet\n");
       return 2;

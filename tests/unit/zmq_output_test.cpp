@@ -366,12 +366,17 @@ TEST(ZmqOutputAsn, HeaderFirstThenDataAndANewHeaderOnEveryChange) {
   write(st, make_chunk(3, next, 50)); // before anyone subscribes: sets the welcome message
   next += 50;
 
+  // libzmq hands a new subscriber its welcome message when the publisher next uses the socket
+  // (the attach is processed then): here, and in the daemon, at the next write().
   zmq::context_t ctx(1);
   zmq::socket_t sub = subscriber(ctx, out->bound_endpoint());
   std::optional<Frames> first;
-  for (const auto end = Clock::now() + kDeadline; !first && Clock::now() < end;)
+  for (const auto end = Clock::now() + kDeadline; !first && Clock::now() < end;) {
+    write(st, make_chunk(3, next, 50));
+    next += 50;
     first = recv_frames(sub);
-  ASSERT_TRUE(first.has_value()) << "no welcome message";
+  }
+  ASSERT_TRUE(first.has_value()) << "nothing received";
   ASSERT_EQ(first->size(), 1u) << "ASN messages are single frames";
   auto h = dasflow::io::asn::parse_header(first->front());
   ASSERT_TRUE(h.ok()) << "the first message must be the header: " << h.error().message;
@@ -450,8 +455,11 @@ TEST(ZmqOutputAsn, HeaderFirstThenDataAndANewHeaderOnEveryChange) {
   // A late joiner is welcomed with the header now in force.
   zmq::socket_t late = subscriber(ctx, out->bound_endpoint());
   std::optional<Frames> welcome;
-  for (const auto end = Clock::now() + kDeadline; !welcome && Clock::now() < end;)
+  for (const auto end = Clock::now() + kDeadline; !welcome && Clock::now() < end;) {
+    write(st2, make_chunk(2, next, 20));
+    next += 20;
     welcome = recv_frames(late);
+  }
   ASSERT_TRUE(welcome.has_value());
   auto lh = dasflow::io::asn::parse_header(welcome->front());
   ASSERT_TRUE(lh.ok()) << lh.error().message;
