@@ -81,8 +81,11 @@ int run_publish(const PublishOptions& o) {
   std::size_t subscribers = 0;
   const auto drain = [&] {
     zmq::message_t m;
-    while (pub.recv(m, zmq::recv_flags::dontwait))
-      if (m.size() > 0 && static_cast<const char*>(m.data())[0] == 1) ++subscribers;
+    try {
+      while (pub.recv(m, zmq::recv_flags::dontwait))
+        if (m.size() > 0 && static_cast<const char*>(m.data())[0] == 1) ++subscribers;
+    } catch (const zmq::error_t&) { // EINTR from a signal: g_stop ends the loop
+    }
   };
   std::string current_header;
   const auto send_header = [&](std::size_t n_channels, std::size_t rows) {
@@ -148,7 +151,10 @@ int run_publish(const PublishOptions& o) {
       last_header = now;
     }
     io::asn::encode_data(t0, rows, chunk.n_samples, width, message);
-    pub.send(zmq::buffer(message), zmq::send_flags::dontwait);
+    try {
+      pub.send(zmq::buffer(message), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) { // EINTR: the message is lost like any a slow subscriber misses
+    }
     ++messages;
     if (now - last_status >= std::chrono::seconds(1)) {
       last_status = now;

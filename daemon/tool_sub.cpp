@@ -4,10 +4,11 @@
 // not continue the previous message (both protocols; PROTOCOLS.md §1–2).
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -83,7 +84,14 @@ int run_sub(const SubOptions& o) {
   while (!g_stop && (o.count == 0 || received < o.count)) {
     std::vector<zmq::message_t> frames;
     zmq::message_t m;
-    if (!sub.recv(m, zmq::recv_flags::none)) {
+    bool got = false;
+    try {
+      got = sub.recv(m, zmq::recv_flags::none).has_value();
+    } catch (const zmq::error_t& e) { // EINTR: a signal; the loop condition decides
+      if (e.num() != EINTR) throw;
+      continue;
+    }
+    if (!got) {
       if (o.timeout_s > 0 && std::chrono::steady_clock::now() - last > std::chrono::duration<double>(o.timeout_s)) {
         std::fprintf(stderr, "dasflow sub: nothing from %s for %g s\n", o.address.c_str(), o.timeout_s);
         status = 1;
@@ -93,10 +101,14 @@ int run_sub(const SubOptions& o) {
     }
     last = std::chrono::steady_clock::now();
     frames.push_back(std::move(m));
-    while (frames.back().more()) {
-      zmq::message_t part;
-      if (!sub.recv(part, zmq::recv_flags::none)) break;
-      frames.push_back(std::move(part));
+    try {
+      while (frames.back().more()) {
+        zmq::message_t part;
+        if (!sub.recv(part, zmq::recv_flags::none)) break;
+        frames.push_back(std::move(part));
+      }
+    } catch (const zmq::error_t&) {
+      continue;
     }
     nlohmann::ordered_json line;
     const float* data = nullptr;
