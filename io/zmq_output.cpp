@@ -236,8 +236,8 @@ Result<ZmqOutputConfig> parse_zmq_output_config(const YAML::Node& node, const st
 Result<void> write_curve_keypair(const std::string& path) {
   std::array<char, kZ85KeyLength + 1> pub{}, sec{};
   if (zmq_curve_keypair(pub.data(), sec.data()) != 0)
-    return fail(Errc::io, std::string("zmq_curve_keypair failed (libzmq built without CURVE?): ") +
-                              zmq_strerror(zmq_errno()));
+    return fail(Errc::io,
+                std::string("zmq_curve_keypair failed (libzmq built without CURVE?): ") + zmq_strerror(zmq_errno()));
   const std::string text = "# CURVE key pair (Z85): public, then secret. Give others only the public line.\n" +
                            std::string(pub.data()) + "\n" + std::string(sec.data()) + "\n";
   // Created 0600 from the start (not through the process umask, which other threads share), and
@@ -309,8 +309,8 @@ struct ZmqOutput::Impl {
   Result<bool> send(zmq::message_t* frames, std::size_t n) {
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const zmq::send_flags flags = i + 1 < n ? zmq::send_flags::dontwait | zmq::send_flags::sndmore
-                                              : zmq::send_flags::dontwait;
+      const zmq::send_flags flags =
+          i + 1 < n ? zmq::send_flags::dontwait | zmq::send_flags::sndmore : zmq::send_flags::dontwait;
       std::optional<std::size_t> r;
       try {
         r = sock->send(frames[i], flags);
@@ -389,9 +389,9 @@ struct ZmqOutput::Impl {
     state["position"] = next_index; // absolute index the next data message starts at
     if (have_next) {
       const std::int64_t t = stream.time_ns(next_index);
-      const std::int64_t wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+      const std::int64_t wall =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
       state["time_ns"] = t;
       state["lag_s"] = static_cast<double>(wall - t) * 1e-9;
     }

@@ -32,8 +32,8 @@
 namespace {
 
 using namespace std::chrono_literals;
-using dasflow::Chunk;
 using dasflow::ChannelCoords;
+using dasflow::Chunk;
 using dasflow::Event;
 using dasflow::EventKind;
 using dasflow::StateTree;
