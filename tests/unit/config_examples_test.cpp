@@ -22,6 +22,15 @@ TEST(ConfigExamples, EveryExampleLoadsAndConfigures) {
     ASSERT_TRUE(cfg.ok()) << cfg.error().message;
     // Relative paths in the examples are relative to the checkout, where the binaries start.
     std::filesystem::current_path(std::filesystem::path(DASFLOW_CONFIG_DIR).parent_path());
+    if (cfg->source.type == daemon::SourceConfig::Type::zmq) {
+      // A live feed describes itself when it runs; the pipeline must at least fit a typical one.
+      StreamInfo typical;
+      typical.fs_hz = 1000;
+      typical.n_channels = 2000;
+      auto out = cfg->pipeline->configure(typical);
+      EXPECT_TRUE(out.ok()) << entry.path() << ": " << out.error().message;
+      continue;
+    }
     auto source = daemon::make_source(*cfg);
     auto in = source->open();
     ASSERT_TRUE(in.ok()) << entry.path() << ": " << in.error().message;
