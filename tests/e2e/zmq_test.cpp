@@ -296,6 +296,49 @@ TEST_F(Live, TwoDaemonsOnHalfTheChannelsEqualOneOnAll) {
   EXPECT_TRUE(bit_identical(side_by_side, a, 40));
 }
 
+TEST_F(Live, DaemonsChainThroughTheDasflowStream) {
+  // A: interrogator → bandpass → files + dasflow stream. B: A's stream (a shard of it) → files.
+  const int ca = free_port(), cb = free_port(), out = free_port();
+  Process sim({DASFLOW_TOOL, "simulate", "--publish", tcp(feed_), "--channels", "24", "--fs", "500", "--chunk", "0.1",
+               "--duration", "3", "--speed", "2", "--wait-subscribers", "1"},
+              dir_ / "sim.log");
+  Process a({DASFLOW_DASFLOWD, "--config",
+             daemon_config("a", "", hdf5_out("a") + "  - {type: zmq, address: \"" + tcp(out) + "\"}\n", ca)},
+            dir_ / "a.log");
+  const std::string b_config = dir_ / "b.yaml";
+  std::ofstream(b_config) << "name: b\nsource: {type: dasflow, address: \"" << tcp(out)
+                          << "\", timeout: 5, channels: [8, 24, 2]}\npipeline: [{atom: scale, factor: 1.0}]\n"
+                          << "outputs:\n"
+                          << hdf5_out("b") << "control: {listen: \"127.0.0.1:" << cb << "\"}\n";
+  Process b({DASFLOW_DASFLOWD, "--config", b_config}, dir_ / "b.log");
+  ASSERT_EQ(sim.wait(60s), 0) << sim.output();
+  for (auto [p, port] : {std::pair{&a, ca}, std::pair{&b, cb}}) {
+    ASSERT_TRUE(eventually([&, port = port] {
+      const auto m = http_get(port, "/metrics");
+      return m && metric(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 5;
+    })) << p->output();
+  }
+  std::this_thread::sleep_for(1s);
+  for (Process* p : {&a, &b}) {
+    p->signal(SIGTERM);
+    ASSERT_EQ(p->wait(60s), 0) << p->output();
+  }
+  const auto [va, fa] = read_all("a");
+  const auto [vb, fb] = read_all("b");
+  ASSERT_EQ(fb.n_distance, 8u);
+  ASSERT_FALSE(fb.time_values.empty());
+  // B joined A's stream late: its rows are A's rows from B's first time on, columns 8, 10, ..., 22.
+  const std::int64_t skip = (fb.time_values[0] - fa.time_values[0]) / 2'000'000; // 500 Hz
+  ASSERT_GE(skip, 0);
+  const std::size_t rows = vb.size() / 8;
+  ASSERT_GT(rows, 100u);
+  std::vector<float> want;
+  for (std::size_t t = 0; t < rows; ++t)
+    for (std::size_t c = 8; c < 24; c += 2)
+      want.push_back(va.at((static_cast<std::size_t>(skip) + t) * 24 + c));
+  EXPECT_TRUE(bit_identical(vb, want, 8));
+}
+
 TEST_F(Live, CurveTheRightKeyReceivesAWrongKeyNothing) {
   const int ctl = free_port(), out = free_port();
   for (const char* k : {"server", "client", "stranger"}) {
