@@ -35,25 +35,6 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-/// Waits (bounded) until `done()` holds.
-template <typename F> bool eventually(F done, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
-
-/// The value of an unlabelled or labelled sample line `name{...} value` in a Prometheus body.
-double metric(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
-
 TEST(Service, ServesMetricsAndStatusOverHttp) {
   TempDir dir("service");
   const int port = free_port();
@@ -73,19 +54,19 @@ TEST(Service, ServesMetricsAndStatusOverHttp) {
     const auto r = http_get(port, "/metrics");
     if (!r || r->status != 200) return false;
     body = r->body;
-    return metric(body, "dasflow_chunks_total{stage=\"written\"}") >= 3 &&
-           metric(body, "dasflow_checkpoints_total") >= 1;
+    return prometheus_value(body, "dasflow_chunks_total{stage=\"written\"}") >= 3 &&
+           prometheus_value(body, "dasflow_checkpoints_total") >= 1;
   })) << body
       << p.output();
   for (const char* family : {"dasflow_samples_total", "dasflow_queue_depth", "dasflow_stage_busy_seconds_total",
                              "dasflow_lag_seconds", "dasflow_checkpoint_age_seconds", "dasflow_output_bytes_total",
                              "dasflow_triggers_total", "dasflow_gaps_total", "dasflow_chunks_total"})
     EXPECT_NE(body.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
-  EXPECT_EQ(metric(body, "dasflow_stream_channels{stream=\"input\"}"), 200);
-  EXPECT_EQ(metric(body, "dasflow_stream_rate_hz{stream=\"output\"}"), 250);
-  EXPECT_GT(metric(body, "dasflow_samples_total{stage=\"in\"}"), 0);
-  EXPECT_GE(metric(body, "dasflow_checkpoint_bytes"), 1000);
-  const double lag = metric(body, "dasflow_lag_seconds");
+  EXPECT_EQ(prometheus_value(body, "dasflow_stream_channels{stream=\"input\"}"), 200);
+  EXPECT_EQ(prometheus_value(body, "dasflow_stream_rate_hz{stream=\"output\"}"), 250);
+  EXPECT_GT(prometheus_value(body, "dasflow_samples_total{stage=\"in\"}"), 0);
+  EXPECT_GE(prometheus_value(body, "dasflow_checkpoint_bytes"), 1000);
+  const double lag = prometheus_value(body, "dasflow_lag_seconds");
   EXPECT_TRUE(lag > -1 && lag < 30) << lag;
 
   const auto status = http_get(port, "/status");

@@ -38,24 +38,6 @@ constexpr const char* kBandpass = "[{atom: iirfilter, order: 4, cutoff: [1.0, 20
 
 std::string tcp(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
 
-/// The value of `series` in a Prometheus body, -1 if absent.
-double metric(const std::string& body, const std::string& series) {
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
-
-template <typename F> bool eventually(F done, std::chrono::milliseconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
-
 class Live : public ::testing::Test {
 protected:
   TempDir dir_{"zmq"};
@@ -124,7 +106,7 @@ TEST_F(Live, SimulateDaemonSubscriberEqualsThePipelineAppliedOffline) {
   EXPECT_EQ(n, 5);
   ASSERT_TRUE(eventually([&] {
     const auto m = http_get(ctl, "/metrics");
-    return m && metric(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 15;
+    return m && prometheus_value(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 15;
   })) << d.output();
   d.signal(SIGTERM);
   ASSERT_EQ(d.wait(60s), 0) << d.output();
@@ -162,10 +144,10 @@ TEST_F(Live, HeaderChangesRebuildThePipelineAndTheDaemonKeepsRunning) {
   ASSERT_TRUE(eventually([&] {
     const auto m = http_get(ctl, "/metrics");
     if (m) body = m->body;
-    return m && metric(body, "dasflow_stream_changes_total") >= 2;
+    return m && prometheus_value(body, "dasflow_stream_changes_total") >= 2;
   })) << body
       << d.output();
-  EXPECT_GE(metric(body, "dasflow_source_total{what=\"stream_changes\"}"), 2);
+  EXPECT_GE(prometheus_value(body, "dasflow_source_total{what=\"stream_changes\"}"), 2);
   d.signal(SIGTERM);
   ASSERT_EQ(d.wait(60s), 0) << d.output();
   EXPECT_NE(d.output().find("changed its acquisition"), std::string::npos);
@@ -218,11 +200,11 @@ TEST_F(Live, GarbageAndSilentSubscribersCostNothing) {
   ASSERT_TRUE(eventually([&] {
     const auto r = http_get(ctl, "/metrics");
     if (r) body = r->body;
-    return r && metric(body, "dasflow_chunks_total{stage=\"written\"}") >= 200;
+    return r && prometheus_value(body, "dasflow_chunks_total{stage=\"written\"}") >= 200;
   })) << body
       << d.output();
-  EXPECT_EQ(metric(body, "dasflow_source_total{what=\"malformed\"}"), 40) << body;
-  EXPECT_EQ(metric(body, "dasflow_gaps_total"), 0) << body;
+  EXPECT_EQ(prometheus_value(body, "dasflow_source_total{what=\"malformed\"}"), 40) << body;
+  EXPECT_EQ(prometheus_value(body, "dasflow_gaps_total"), 0) << body;
   EXPECT_NE(d.output().find("skipped a malformed message"), std::string::npos);
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(60s), 0) << d.output();
@@ -246,16 +228,18 @@ TEST_F(Live, InterrogatorRestartIsAReconnectAndAGap) {
     return r.has_value();
   };
   // Silence longer than the source's timeout (2 s): the daemon reconnects, and goes on waiting.
-  ASSERT_TRUE(eventually([&] { return metrics() && metric(body, "dasflow_source_total{what=\"reconnects\"}") >= 1; }))
-      << body << d.output();
-  const double written = metric(body, "dasflow_chunks_total{stage=\"written\"}");
+  ASSERT_TRUE(eventually([&] {
+    return metrics() && prometheus_value(body, "dasflow_source_total{what=\"reconnects\"}") >= 1;
+  })) << body
+      << d.output();
+  const double written = prometheus_value(body, "dasflow_chunks_total{stage=\"written\"}");
   auto second = simulate("sim2.log"); // the interrogator is back, on the same port
   ASSERT_EQ(second->wait(60s), 0) << second->output();
   ASSERT_TRUE(eventually([&] {
-    return metrics() && metric(body, "dasflow_chunks_total{stage=\"written\"}") > written;
+    return metrics() && prometheus_value(body, "dasflow_chunks_total{stage=\"written\"}") > written;
   })) << body
       << d.output();
-  EXPECT_GE(metric(body, "dasflow_gaps_total"), 1) << body; // the time it was away
+  EXPECT_GE(prometheus_value(body, "dasflow_gaps_total"), 1) << body; // the time it was away
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(60s), 0) << d.output();
 }
@@ -274,7 +258,7 @@ TEST_F(Live, TwoDaemonsOnHalfTheChannelsEqualOneOnAll) {
   for (auto [p, port] : {std::pair{&all, c1}, std::pair{&lo, c2}, std::pair{&hi, c3}}) {
     ASSERT_TRUE(eventually([&, port = port] {
       const auto m = http_get(port, "/metrics");
-      return m && metric(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 10;
+      return m && prometheus_value(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 10;
     })) << p->output();
     p->signal(SIGTERM);
     ASSERT_EQ(p->wait(60s), 0) << p->output();
@@ -315,7 +299,7 @@ TEST_F(Live, DaemonsChainThroughTheDasflowStream) {
   for (auto [p, port] : {std::pair{&a, ca}, std::pair{&b, cb}}) {
     ASSERT_TRUE(eventually([&, port = port] {
       const auto m = http_get(port, "/metrics");
-      return m && metric(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 5;
+      return m && prometheus_value(m->body, "dasflow_chunks_total{stage=\"written\"}") >= 5;
     })) << p->output();
   }
   std::this_thread::sleep_for(1s);

@@ -1,10 +1,13 @@
 #pragma once
 /// \file http_get.hpp
 /// A minimal HTTP/1.0 client on POSIX sockets for end-to-end tests (independent of the server's
-/// Beast code), and a free loopback port.
+/// Beast code), a free loopback port, reading a Prometheus body, and bounded polling.
 
+#include <chrono>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -67,6 +70,25 @@ inline std::optional<HttpReply> http_get(int port, const std::string& path) {
   r.headers = raw.substr(0, split);
   r.body = raw.substr(split + 4);
   return r;
+}
+
+/// The value of `series` (`name` or `name{labels}`) in a Prometheus body; -1 if absent.
+inline double prometheus_value(const std::string& body, const std::string& series) {
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+/// Polls `done()` every 50 ms until it holds or `timeout` passes (a bound, never an assertion on time).
+template <typename F> bool eventually(F done, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
 }
 
 } // namespace dasflow::test
