@@ -21,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "dasflow/io/synthetic_source.hpp"
+#include "dasflow/io/vendor_hdf5.hpp"
 #include "http_get.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -321,6 +322,41 @@ TEST_F(Live, DaemonsChainThroughTheDasflowStream) {
     for (std::size_t c = 8; c < 24; c += 2)
       want.push_back(va.at((static_cast<std::size_t>(skip) + t) * 24 + c));
   EXPECT_TRUE(bit_identical(vb, want, 8));
+}
+
+TEST_F(Live, ReplayPlaysARealFileAsALiveFeed) {
+  const std::string file = std::string(DASFLOW_REAL_DATA_DIR) + "/das/decimated_optodas.hdf5";
+  auto vf = io::VendorFile::open(file, "auto");
+  ASSERT_TRUE(vf.ok()) << vf.error().message;
+  const auto& info = vf->info();
+  std::vector<float> x(info.n_samples * info.n_channels);
+  ASSERT_TRUE(vf->read_rows(0, info.n_samples, x.data()).ok());
+  Process sub({DASFLOW_TOOL, "sub", tcp(feed_), "--protocol", "asn", "--json", "--timeout", "20"}, dir_ / "sub.log");
+  Process replay({DASFLOW_TOOL, "replay", file, "--publish", tcp(feed_), "--speed", "max", "--chunk", "0.5",
+                  "--wait-subscribers", "1"},
+                 dir_ / "replay.log");
+  ASSERT_EQ(replay.wait(60s), 0) << replay.output();
+  std::this_thread::sleep_for(1s);
+  sub.signal(SIGTERM);
+  ASSERT_TRUE(sub.wait(30s).has_value());
+  // Every row arrived, in order, with the file's values (message sums in double).
+  std::istringstream lines(sub.output());
+  std::string line;
+  std::size_t row = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    const auto j = nlohmann::json::parse(line);
+    if (j["topic"] != "data") continue;
+    ASSERT_EQ(j["n_channels"].get<std::size_t>(), info.n_channels);
+    const auto n = j["n_samples"].get<std::size_t>();
+    double sum = 0;
+    for (std::size_t i = row * info.n_channels; i < (row + n) * info.n_channels; ++i)
+      sum += x.at(i);
+    EXPECT_EQ(j["sum"].get<double>(), sum) << "message at row " << row;
+    EXPECT_EQ(j["fs"].get<double>(), info.fs_hz);
+    row += n;
+  }
+  EXPECT_EQ(row, info.n_samples) << sub.output();
 }
 
 TEST_F(Live, CurveTheRightKeyReceivesAWrongKeyNothing) {
