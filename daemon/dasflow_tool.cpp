@@ -188,6 +188,9 @@ int main(int argc, char** argv) {
   simulate->add_option("--header-every", sim.header_every_s, "re-send the header every S seconds");
   simulate->add_option("--changes-every", sim.changes_every,
                        "every N messages switch between all and half of the channels (tests)");
+  simulate->add_option("--roi-start", sim.roi_start, "channel number of the first column (header roiStart)");
+  simulate->add_option("--roi-dec", sim.roi_dec, "channel-number step between columns (header roiDec)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
 
   tool::PublishOptions rep;
   std::string rep_speed = "1";
@@ -206,8 +209,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"data", "events", "status"}));
   sub->add_option("--count", subo.count, "exit after N messages");
   sub->add_flag("--json", subo.json, "one JSON object per message");
+  sub->add_flag("--dump", subo.dump, "with --json: the samples too (\"values\", time-major)")->needs("--json");
   sub->add_option("--timeout", subo.timeout_s, "exit 1 after S seconds without a message");
-  sub->add_option("--output", subo.output, "also write the data to FILE.h5 (xdas layout)");
+  sub->add_option("--output", subo.output,
+                  "also write the data to FILE.h5 (xdas layout; files named after the stem if the stream changes)");
   sub->add_option("--curve-server-key", subo.curve_server_key, "the publisher's public key file (CURVE)");
   sub->add_option("--curve-client-keys", subo.curve_client_keys, "this client's key pair file (CURVE)");
 

@@ -21,9 +21,9 @@ struct PublishOptions {
   std::size_t wait_subscribers = 0; ///< hold the data until this many subscribers joined
   double header_every_s = 10.0;
   std::size_t changes_every = 0;  ///< every N messages switch between all and half the channels
-  std::vector<std::string> files; ///< replay: vendor files or directories
-  std::string curve_server_keys;  ///< optional CURVE server key pair file
-  std::string curve_allowed_clients;
+  std::int64_t roi_start = 0;     ///< simulate: channel number of column 0 (header roiStart)
+  std::int64_t roi_dec = 1;       ///< simulate: channel-number step between columns (roiDec)
+  std::vector<std::string> files; ///< replay: one vendor file or a directory of them
 };
 
 struct SubOptions {
@@ -32,14 +32,18 @@ struct SubOptions {
   std::string topic = "data";
   std::size_t count = 0; ///< 0 = until interrupted
   bool json = false;
+  bool dump = false;            ///< with json: the samples themselves ("values", time-major)
   double timeout_s = 0;         ///< 0 = wait forever
   std::string output;           ///< FILE.h5: write what arrives (data) with the hdf5 writer
   std::string curve_server_key; ///< file with the server's public key (first line)
   std::string curve_client_keys;
 };
 
-/// `dasflow simulate` (files empty) or `dasflow replay`.
+/// `dasflow simulate` (files empty) or `dasflow replay`: 0 at the end of a finite stream or on
+/// SIGINT/SIGTERM, 1 when the source or the socket fails, 2 for unusable options.
 int run_publish(const PublishOptions& options);
+/// `dasflow sub`: 0 after --count messages or on SIGINT/SIGTERM, 1 after --timeout of silence or
+/// when --output fails, 2 when the socket cannot be set up.
 int run_sub(const SubOptions& options);
 
 } // namespace dasflow::tool

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_depth.hpp"
+
 namespace dasflow::io::asn {
 
 namespace {
@@ -106,7 +108,8 @@ Result<double> dt_seconds(const json& j) {
     return bad("dtUnit must be s, ms, us or ns, got " + shown(j.at("dtUnit")));
   const double s = dt * factor;
   // A rate of 1/dt must exist: a subnormal dt would underflow to 0 or make the rate infinite.
-  if (!(s > 0) || !std::isfinite(1.0 / s)) return bad("dt is too small to be a sampling interval: " + shown(j.at("dt")));
+  if (!(s > 0) || !std::isfinite(1.0 / s))
+    return bad("dt is too small to be a sampling interval: " + shown(j.at("dt")));
   return s;
 }
 
@@ -170,8 +173,7 @@ Result<Header> parse_object(const json& j, std::string_view message, const Limit
     DASFLOW_TRY_ASSIGN(d, integer_field(r, where, "roiDec", 1, kMaxExactInteger / 4));
     if (e < a) return bad(where + "roiEnd " + std::to_string(e) + " < roiStart " + std::to_string(a));
     total += static_cast<std::uint64_t>((e - a) / d + 1); // |a|, |e| < 2^51: no overflow
-    if (total > h.n_channels)
-      return bad("roiTable holds more channels than nChannels " + std::to_string(h.n_channels));
+    if (total > h.n_channels) return bad("roiTable holds more channels than nChannels " + std::to_string(h.n_channels));
     h.rois.push_back(Roi{a, e, d});
   }
   if (total != h.n_channels)
@@ -229,8 +231,8 @@ std::vector<std::int64_t> Header::channel_numbers() const {
 
 bool Header::same_layout(const Header& o) const noexcept {
   return bytes_per_package == o.bytes_per_package && packages_per_message == o.packages_per_message &&
-         n_channels == o.n_channels && data_type == o.data_type && dt_s == o.dt_s && dx_m == o.dx_m &&
-         rois == o.rois && scale == o.scale && unit == o.unit;
+         n_channels == o.n_channels && data_type == o.data_type && dt_s == o.dt_s && dx_m == o.dx_m && rois == o.rois &&
+         scale == o.scale && unit == o.unit;
 }
 
 Result<Header> parse_header(std::string_view message, const Limits& limits) {
@@ -238,6 +240,8 @@ Result<Header> parse_header(std::string_view message, const Limits& limits) {
     return bad("a message of " + std::to_string(message.size()) +
                " bytes is neither data of the expected length nor a header (limit " +
                std::to_string(limits.max_header_bytes) + " bytes)");
+  if (detail::nests_deeper_than(message, detail::kMaxJsonDepth))
+    return bad("nested deeper than " + std::to_string(detail::kMaxJsonDepth) + " levels");
   try {
     // Parsed without exceptions: malformed input is the normal case here, not an exceptional one.
     const json j = json::parse(message.begin(), message.end(), nullptr, false);
@@ -290,8 +294,8 @@ std::string encode_header(const HeaderFields& f) {
   j["dx"] = f.dx_m * static_cast<double>(f.roi_dec);
   j["dxUnit"] = "m";
   const auto last = static_cast<std::int64_t>(f.n_channels == 0 ? 0 : f.n_channels - 1);
-  j["roiTable"] = nlohmann::ordered_json::array(
-      {nlohmann::ordered_json{{"roiStart", f.roi_start}, {"roiEnd", f.roi_start + last * f.roi_dec}, {"roiDec", f.roi_dec}}});
+  j["roiTable"] = nlohmann::ordered_json::array({nlohmann::ordered_json{
+      {"roiStart", f.roi_start}, {"roiEnd", f.roi_start + last * f.roi_dec}, {"roiDec", f.roi_dec}}});
   j["dataScale"] = f.data_scale;
   if (!f.unit.empty()) j["unit"] = f.unit;
   if (!f.experiment.empty()) j["experiment"] = f.experiment;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dasflow/io/events_output.hpp"
+#include "json_depth.hpp"
 
 namespace dasflow::io::wire {
 
@@ -75,8 +76,9 @@ Result<std::string> string_field(const json& j, const char* name) {
 
 Result<json> parse_json(std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes)
-    return bad("header of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
-               std::to_string(max_bytes));
+    return bad("header of " + std::to_string(text.size()) + " bytes exceeds the limit of " + std::to_string(max_bytes));
+  if (detail::nests_deeper_than(text, detail::kMaxJsonDepth))
+    return bad("header nested deeper than " + std::to_string(detail::kMaxJsonDepth) + " levels");
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return bad("header is not JSON");
   if (!j.is_object()) return bad("header is not a JSON object: " + shown(j));
@@ -177,9 +179,9 @@ Result<DataHeader> parse_data_header(std::string_view text, const asn::Limits& l
 
 Result<void> check_payload(const DataHeader& h, std::size_t payload_bytes) {
   // Compare by division: a hand-built header could hold counts whose product wraps.
-  const bool ok = h.n_channels == 0 ? payload_bytes == 0
-                                    : payload_bytes % (4 * h.n_channels) == 0 &&
-                                          payload_bytes / (4 * h.n_channels) == h.n_samples;
+  const bool ok = h.n_channels == 0
+                      ? payload_bytes == 0
+                      : payload_bytes % (4 * h.n_channels) == 0 && payload_bytes / (4 * h.n_channels) == h.n_samples;
   if (!ok)
     return bad("payload of " + std::to_string(payload_bytes) + " bytes, the header says " +
                std::to_string(h.n_samples) + " x " + std::to_string(h.n_channels) + " float32");
@@ -241,7 +243,10 @@ Result<EventsHeader> parse_events_header(std::string_view text) {
 
 std::string encode_status(const std::string& stream, std::uint64_t seq, const std::string& state_json) {
   ojson j = envelope(stream, seq);
-  const ojson state = ojson::parse(state_json, nullptr, false);
+  // Our own state, but parsed text all the same: too deep to handle safely is carried as text.
+  const ojson state = detail::nests_deeper_than(state_json, detail::kMaxJsonDepth)
+                          ? ojson(ojson::value_t::discarded)
+                          : ojson::parse(state_json, nullptr, false);
   if (state.is_object()) {
     for (const auto& [k, v] : state.items())
       if (!j.contains(k)) j[k] = v;
