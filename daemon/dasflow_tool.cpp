@@ -183,9 +183,11 @@ int main(int argc, char** argv) {
   simulate->add_option("--duration", sim.duration_s, "seconds of data, then exit (default: endless)");
   simulate->add_option("--start", sim.start_s, "first sample time, epoch seconds (default: now)");
   simulate->add_option("--seed", sim.seed, "noise seed (as source.seed)");
-  simulate->add_option("--speed", sim.speed, "real-time factor (0: as fast as possible)");
+  simulate->add_option("--speed", sim.speed, "real-time factor (0: as fast as possible)")
+      ->check(CLI::NonNegativeNumber);
   simulate->add_option("--wait-subscribers", sim.wait_subscribers, "hold the data until N subscribers joined");
-  simulate->add_option("--header-every", sim.header_every_s, "re-send the header every S seconds");
+  simulate->add_option("--header-every", sim.header_every_s, "re-send the header every S seconds")
+      ->check(CLI::PositiveNumber);
   simulate->add_option("--changes-every", sim.changes_every,
                        "every N messages switch between all and half of the channels (tests)");
   simulate->add_option("--roi-start", sim.roi_start, "channel number of the first column (header roiStart)");

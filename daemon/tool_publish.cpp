@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -134,72 +135,81 @@ int run_publish(const PublishOptions& o) {
     }
   };
   std::uint64_t drops = 0;
+  std::size_t data_messages = 0;
   const auto send = [&](const std::string& bytes) {
     if (!pub.send(zmq::buffer(bytes), zmq::send_flags::dontwait)) ++drops;
   };
-  while (!g_stop && subscribers < o.wait_subscribers) {
-    drain();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // cppzmq throws what libzmq reports; EINTR (a signal during a call) just means: stop.
+  try {
+    while (!g_stop && subscribers < o.wait_subscribers) {
+      drain();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 
-  const auto wall0 = Clock::now();
-  std::int64_t data0 = -1;
-  std::size_t data_messages = 0, header_rows = 0, header_channels = 0;
-  auto last_header = Clock::now();
-  auto last_status = last_header;
-  std::string message;
-  std::vector<float> half;
-  while (!g_stop && have_chunk) {
-    const std::int64_t t0 = stream.time_ns(chunk.first_index);
-    if (data0 < 0) data0 = t0;
-    if (o.speed > 0) { // the last sample of the message is due at its own time (÷ speed)
-      const auto due = wall0 + std::chrono::nanoseconds(static_cast<std::int64_t>(
-                                   static_cast<double>(stream.time_ns(chunk.end_index()) - data0) / o.speed));
-      while (!g_stop && Clock::now() < due) {
-        drain();
-        std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(20)));
+    const auto wall0 = Clock::now();
+    std::int64_t data0 = -1;
+    std::size_t header_rows = 0, header_channels = 0;
+    auto last_header = Clock::now();
+    auto last_status = last_header;
+    std::string message;
+    std::vector<float> half;
+    while (!g_stop && have_chunk) {
+      const std::int64_t t0 = stream.time_ns(chunk.first_index);
+      if (data0 < 0) data0 = t0;
+      if (o.speed > 0) { // the last sample of the message is due at its own time (÷ speed)
+        const auto due = wall0 + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                     static_cast<double>(stream.time_ns(chunk.end_index()) - data0) / o.speed));
+        while (!g_stop && Clock::now() < due) {
+          drain();
+          std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(20)));
+        }
+        if (g_stop) break;
       }
-      if (g_stop) break;
+      drain();
+      // --changes-every: alternate between every channel and the first half (a re-configured
+      // interrogator), so receivers see header changes (PROTOCOLS.md §1: a new header when the
+      // acquisition parameters change).
+      std::size_t width = chunk.n_channels;
+      const float* rows = chunk.samples.data();
+      if (o.changes_every > 0 && (data_messages / o.changes_every) % 2 == 1 && chunk.n_channels > 1) {
+        width = chunk.n_channels / 2;
+        half.resize(chunk.n_samples * width);
+        for (std::size_t t = 0; t < chunk.n_samples; ++t)
+          std::copy(chunk.row(t), chunk.row(t) + width, half.data() + t * width);
+        rows = half.data();
+      }
+      // A receiver tells header from data by length only, so any change of the message shape (a
+      // shorter last chunk, a replay chunk cut at a file boundary) needs a header first.
+      const auto now = Clock::now();
+      if (width != header_channels || chunk.n_samples != header_rows ||
+          now - last_header >= std::chrono::duration<double>(o.header_every_s)) {
+        make_header(width, chunk.n_samples);
+        send(current_header);
+        header_channels = width;
+        header_rows = chunk.n_samples;
+        last_header = now;
+      }
+      io::asn::encode_data(t0, rows, chunk.n_samples, width, message);
+      send(message);
+      ++data_messages;
+      if (now - last_status >= std::chrono::seconds(1)) {
+        last_status = now;
+        std::fprintf(stderr, "published %zu data messages (%zu x %zu at %g Hz), %zu subscribers, %llu dropped\n",
+                     data_messages, chunk.n_samples, width, stream.fs_hz, subscribers,
+                     static_cast<unsigned long long>(drops));
+      }
+      auto more = source->next(chunk, no_stop);
+      if (!more.ok()) {
+        std::fprintf(stderr, "%s\n", more.error().message.c_str());
+        return 1;
+      }
+      have_chunk = *more;
     }
-    drain();
-    // --changes-every: alternate between every channel and the first half (a re-configured
-    // interrogator), so receivers see header changes (PROTOCOLS.md §1: a new header when the
-    // acquisition parameters change).
-    std::size_t width = chunk.n_channels;
-    const float* rows = chunk.samples.data();
-    if (o.changes_every > 0 && (data_messages / o.changes_every) % 2 == 1 && chunk.n_channels > 1) {
-      width = chunk.n_channels / 2;
-      half.resize(chunk.n_samples * width);
-      for (std::size_t t = 0; t < chunk.n_samples; ++t)
-        std::copy(chunk.row(t), chunk.row(t) + width, half.data() + t * width);
-      rows = half.data();
-    }
-    // A receiver tells header from data by length only, so any change of the message shape (a
-    // shorter last chunk, a replay chunk cut at a file boundary) needs a header first.
-    const auto now = Clock::now();
-    if (width != header_channels || chunk.n_samples != header_rows ||
-        now - last_header >= std::chrono::duration<double>(o.header_every_s)) {
-      make_header(width, chunk.n_samples);
-      send(current_header);
-      header_channels = width;
-      header_rows = chunk.n_samples;
-      last_header = now;
-    }
-    io::asn::encode_data(t0, rows, chunk.n_samples, width, message);
-    send(message);
-    ++data_messages;
-    if (now - last_status >= std::chrono::seconds(1)) {
-      last_status = now;
-      std::fprintf(stderr, "published %zu data messages (%zu x %zu at %g Hz), %zu subscribers, %llu dropped\n",
-                   data_messages, chunk.n_samples, width, stream.fs_hz, subscribers,
-                   static_cast<unsigned long long>(drops));
-    }
-    auto more = source->next(chunk, no_stop);
-    if (!more.ok()) {
-      std::fprintf(stderr, "%s\n", more.error().message.c_str());
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR || !g_stop) {
+      std::fprintf(stderr, "dasflow: %s: %s\n", o.address.c_str(), e.what());
       return 1;
     }
-    have_chunk = *more;
   }
   // The end of a finite stream: give ZeroMQ a moment to deliver what is queued (the tail of a
   // `--speed max` replay), instead of discarding it with linger 0. Interrupted: leave at once.

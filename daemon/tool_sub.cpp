@@ -12,6 +12,7 @@
 // new one; those files keep their time-stamped names.
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -128,6 +129,19 @@ private:
   std::size_t changes_ = 0;
 };
 
+/// recv that treats a signal (EINTR: cppzmq throws) like the receive timeout: the loop then sees
+/// g_stop.
+bool receive(zmq::socket_t& sub, zmq::message_t& m) {
+  for (;;) {
+    try {
+      return sub.recv(m, zmq::recv_flags::none).has_value();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      if (g_stop) return false;
+    }
+  }
+}
+
 /// Loads the CURVE client keys: this client's key pair and the server's public key (each the
 /// first key lines of a file written by `dasflow keygen`; PROTOCOLS.md §2 "optional CURVE").
 Result<void> setup_curve(zmq::socket_t& sub, const SubOptions& o) {
@@ -190,176 +204,182 @@ int run_sub(const SubOptions& o) {
     std::fflush(stdout);
   };
 
-  while (!g_stop && (o.count == 0 || received < o.count)) {
-    std::vector<zmq::message_t> frames;
-    zmq::message_t m;
-    if (!sub.recv(m, zmq::recv_flags::none)) {
-      if (o.timeout_s > 0 && std::chrono::steady_clock::now() - last > std::chrono::duration<double>(o.timeout_s)) {
-        std::fprintf(stderr, "dasflow sub: nothing from %s for %g s\n", o.address.c_str(), o.timeout_s);
-        status = 1;
-        break;
+  try {
+    while (!g_stop && (o.count == 0 || received < o.count)) {
+      std::vector<zmq::message_t> frames;
+      zmq::message_t m;
+      if (!receive(sub, m)) {
+        if (o.timeout_s > 0 && std::chrono::steady_clock::now() - last > std::chrono::duration<double>(o.timeout_s)) {
+          std::fprintf(stderr, "dasflow sub: nothing from %s for %g s\n", o.address.c_str(), o.timeout_s);
+          status = 1;
+          break;
+        }
+        continue;
       }
-      continue;
-    }
-    last = std::chrono::steady_clock::now();
-    frames.push_back(std::move(m));
-    while (frames.back().more()) {
-      zmq::message_t part;
-      if (!sub.recv(part, zmq::recv_flags::none)) break;
-      frames.push_back(std::move(part));
-    }
+      last = std::chrono::steady_clock::now();
+      frames.push_back(std::move(m));
+      while (frames.back().more()) {
+        zmq::message_t part;
+        if (!receive(sub, part)) break;
+        frames.push_back(std::move(part));
+      }
 
-    // What a data message of either protocol comes down to.
-    Json line;
-    StreamInfo stream;
-    std::int64_t first_index = 0, t0_ns = 0;
-    std::size_t n_samples = 0, n_channels = 0;
-    std::optional<std::uint64_t> lost_messages;
-    bool gap_flag = false;
-    if (asn) {
-      const zmq::message_t& f = frames[0];
-      // Header or data: by length only (PROTOCOLS.md §1).
-      if (!header || f.size() != header->data_message_bytes()) {
-        auto h = io::asn::parse_header(std::string_view(static_cast<const char*>(f.data()), f.size()));
-        if (!h.ok()) {
-          std::fprintf(stderr, "dasflow sub: skipped a message: %s\n", h.error().message.c_str());
+      // What a data message of either protocol comes down to.
+      Json line;
+      StreamInfo stream;
+      std::int64_t first_index = 0, t0_ns = 0;
+      std::size_t n_samples = 0, n_channels = 0;
+      std::optional<std::uint64_t> lost_messages;
+      bool gap_flag = false;
+      if (asn) {
+        const zmq::message_t& f = frames[0];
+        // Header or data: by length only (PROTOCOLS.md §1).
+        if (!header || f.size() != header->data_message_bytes()) {
+          auto h = io::asn::parse_header(std::string_view(static_cast<const char*>(f.data()), f.size()));
+          if (!h.ok()) {
+            std::fprintf(stderr, "dasflow sub: skipped a message: %s\n", h.error().message.c_str());
+            continue;
+          }
+          const bool news = !header || !header->same_layout(*h); // real interrogators repeat headers
+          if (header && header->dt_s != h->dt_s) {
+            asn_origin_set = false; // another rate: another sample grid
+            have_next_index = false;
+          }
+          header = *h;
+          if (!news) continue;
+          const StreamInfo s = asn_stream_of(*h);
+          asn_stream.fs_hz = s.fs_hz;
+          asn_stream.n_channels = s.n_channels;
+          asn_stream.coords = s.coords;
+          char text[200];
+          std::snprintf(text, sizeof text,
+                        "header: %zu channels (from %lld step %lld) at %g Hz, %zu samples per message", h->n_channels,
+                        static_cast<long long>(s.coords->first), static_cast<long long>(s.coords->step), s.fs_hz,
+                        h->packages_per_message);
+          print(Json{{"topic", "header"},
+                     {"n_channels", h->n_channels},
+                     {"fs", s.fs_hz},
+                     {"packages", h->packages_per_message},
+                     {"channel_first", s.coords->first},
+                     {"channel_step", s.coords->step},
+                     {"dx_m", s.coords->dx_m}},
+                text);
           continue;
         }
-        const bool news = !header || !header->same_layout(*h); // real interrogators repeat headers
-        if (header && header->dt_s != h->dt_s) {
-          asn_origin_set = false; // another rate: another sample grid
-          have_next_index = false;
-        }
-        header = *h;
-        if (!news) continue;
-        const StreamInfo s = asn_stream_of(*h);
-        asn_stream.fs_hz = s.fs_hz;
-        asn_stream.n_channels = s.n_channels;
-        asn_stream.coords = s.coords;
-        char text[200];
-        std::snprintf(text, sizeof text, "header: %zu channels (from %lld step %lld) at %g Hz, %zu samples per message",
-                      h->n_channels, static_cast<long long>(s.coords->first), static_cast<long long>(s.coords->step),
-                      s.fs_hz, h->packages_per_message);
-        print(Json{{"topic", "header"},
-                   {"n_channels", h->n_channels},
-                   {"fs", s.fs_hz},
-                   {"packages", h->packages_per_message},
-                   {"channel_first", s.coords->first},
-                   {"channel_step", s.coords->step},
-                   {"dx_m", s.coords->dx_m}},
-              text);
-        continue;
-      }
-      rows.resize(header->packages_per_message * header->n_channels);
-      auto t0 = io::asn::decode_data(
-          *header, std::span<const std::byte>(static_cast<const std::byte*>(f.data()), f.size()), rows.data());
-      if (!t0.ok()) {
-        std::fprintf(stderr, "dasflow sub: skipped a message: %s\n", t0.error().message.c_str());
-        continue;
-      }
-      if (!asn_origin_set) asn_stream.origin_ns = origin_through(*t0, asn_stream.fs_hz);
-      asn_origin_set = true;
-      stream = asn_stream;
-      t0_ns = *t0;
-      first_index = index_at(stream, t0_ns);
-      n_samples = header->packages_per_message;
-      n_channels = header->n_channels;
-      line["topic"] = "data";
-    } else {
-      const std::string topic = frames[0].to_string();
-      if (frames.size() < 2) {
-        std::fprintf(stderr, "dasflow sub: skipped a %zu-frame message\n", frames.size());
-        continue;
-      }
-      const std::string_view text(static_cast<const char*>(frames[1].data()), frames[1].size());
-      line["topic"] = topic;
-      if (topic == "data") {
-        auto h = io::wire::parse_data_header(text);
-        if (!h.ok()) {
-          std::fprintf(stderr, "dasflow sub: skipped a data message: %s\n", h.error().message.c_str());
+        rows.resize(header->packages_per_message * header->n_channels);
+        auto t0 = io::asn::decode_data(
+            *header, std::span<const std::byte>(static_cast<const std::byte*>(f.data()), f.size()), rows.data());
+        if (!t0.ok()) {
+          std::fprintf(stderr, "dasflow sub: skipped a message: %s\n", t0.error().message.c_str());
           continue;
         }
-        auto payload = frames.size() == 3 ? io::wire::check_payload(*h, frames[2].size())
-                                          : Result<void>(Error{Errc::protocol, "no payload frame"});
-        if (!payload.ok()) {
-          std::fprintf(stderr, "dasflow sub: skipped a data message: %s\n", payload.error().message.c_str());
-          continue;
-        }
-        if (next_seq && h->seq != *next_seq) lost_messages = h->seq - *next_seq;
-        next_seq = h->seq + 1;
-        line["seq"] = h->seq;
-        rows.resize(h->n_samples * h->n_channels);
-        if (!rows.empty()) std::memcpy(rows.data(), frames[2].data(), frames[2].size());
-        stream = io::wire::stream_of(*h);
-        first_index = h->first_index;
-        t0_ns = h->t0_ns;
-        n_samples = h->n_samples;
-        n_channels = h->n_channels;
-        gap_flag = h->gap_before;
+        if (!asn_origin_set) asn_stream.origin_ns = origin_through(*t0, asn_stream.fs_hz);
+        asn_origin_set = true;
+        stream = asn_stream;
+        t0_ns = *t0;
+        first_index = index_at(stream, t0_ns);
+        n_samples = header->packages_per_message;
+        n_channels = header->n_channels;
+        line["topic"] = "data";
       } else {
-        // events / status: header only; print it, with the same seq check (+1 per message on
-        // this topic, PROTOCOLS.md §2).
-        Json j = Json::parse(text, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) {
-          std::fprintf(stderr, "dasflow sub: skipped a %s message that is not a JSON object\n", topic.c_str());
+        const std::string topic = frames[0].to_string();
+        if (frames.size() < 2) {
+          std::fprintf(stderr, "dasflow sub: skipped a %zu-frame message\n", frames.size());
           continue;
         }
-        if (j.contains("seq") && j["seq"].is_number_unsigned()) {
-          const auto seq = j["seq"].get<std::uint64_t>();
-          if (next_seq && seq != *next_seq) line["lost_messages"] = seq - *next_seq;
-          next_seq = seq + 1;
+        const std::string_view text(static_cast<const char*>(frames[1].data()), frames[1].size());
+        line["topic"] = topic;
+        if (topic == "data") {
+          auto h = io::wire::parse_data_header(text);
+          if (!h.ok()) {
+            std::fprintf(stderr, "dasflow sub: skipped a data message: %s\n", h.error().message.c_str());
+            continue;
+          }
+          auto payload = frames.size() == 3 ? io::wire::check_payload(*h, frames[2].size())
+                                            : Result<void>(Error{Errc::protocol, "no payload frame"});
+          if (!payload.ok()) {
+            std::fprintf(stderr, "dasflow sub: skipped a data message: %s\n", payload.error().message.c_str());
+            continue;
+          }
+          if (next_seq && h->seq != *next_seq) lost_messages = h->seq - *next_seq;
+          next_seq = h->seq + 1;
+          line["seq"] = h->seq;
+          rows.resize(h->n_samples * h->n_channels);
+          if (!rows.empty()) std::memcpy(rows.data(), frames[2].data(), frames[2].size());
+          stream = io::wire::stream_of(*h);
+          first_index = h->first_index;
+          t0_ns = h->t0_ns;
+          n_samples = h->n_samples;
+          n_channels = h->n_channels;
+          gap_flag = h->gap_before;
+        } else {
+          // events / status: header only; print it, with the same seq check (+1 per message on
+          // this topic, PROTOCOLS.md §2).
+          Json j = Json::parse(text, nullptr, false);
+          if (j.is_discarded() || !j.is_object()) {
+            std::fprintf(stderr, "dasflow sub: skipped a %s message that is not a JSON object\n", topic.c_str());
+            continue;
+          }
+          if (j.contains("seq") && j["seq"].is_number_unsigned()) {
+            const auto seq = j["seq"].get<std::uint64_t>();
+            if (next_seq && seq != *next_seq) line["lost_messages"] = seq - *next_seq;
+            next_seq = seq + 1;
+          }
+          line["message"] = j;
+          ++received;
+          print(line, topic + " " + j.dump());
+          continue;
         }
-        line["message"] = j;
-        ++received;
-        print(line, topic + " " + j.dump());
-        continue;
+      }
+
+      // A data message of either protocol.
+      ++received;
+      std::optional<std::int64_t> gap_samples; // > 0 missing samples, < 0 overlap
+      if (have_next_index && first_index != next_index) gap_samples = first_index - next_index;
+      next_index = first_index + static_cast<std::int64_t>(n_samples);
+      have_next_index = true;
+      const bool lost = lost_messages.has_value() || gap_samples.has_value();
+      line["t0_ns"] = t0_ns;
+      line["first_index"] = first_index;
+      line["n_samples"] = n_samples;
+      line["n_channels"] = n_channels;
+      line["fs"] = stream.fs_hz;
+      line["lost"] = lost;
+      if (lost_messages) line["lost_messages"] = *lost_messages;
+      if (gap_samples) line["gap_samples"] = *gap_samples;
+      if (gap_flag) line["gap_before"] = true;
+      line["sum"] = checksum(rows.data(), n_samples * n_channels);
+      if (o.dump)
+        line["values"] =
+            std::vector<float>(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n_samples * n_channels));
+
+      std::string text = io::iso8601_ns(t0_ns) + "  " + std::to_string(n_samples) + " x " + std::to_string(n_channels);
+      char more[160];
+      std::snprintf(more, sizeof more, " @ %g Hz  index %lld", stream.fs_hz, static_cast<long long>(first_index));
+      text += more;
+      if (line.contains("seq")) text += "  seq " + line["seq"].dump();
+      if (lost_messages) text += "  LOST " + std::to_string(*lost_messages) + " messages";
+      if (gap_samples && *gap_samples > 0) text += "  GAP of " + std::to_string(*gap_samples) + " samples";
+      if (gap_samples && *gap_samples < 0) text += "  OVERLAP of " + std::to_string(-*gap_samples) + " samples";
+      print(line, text);
+
+      if (file) {
+        const ChunkView v{std::span<const float>(rows.data(), n_samples * n_channels),
+                          n_samples,
+                          n_channels,
+                          first_index,
+                          {},
+                          kNoPendingEvents};
+        if (auto r = file->write(stream, v); !r.ok()) {
+          std::fprintf(stderr, "dasflow sub: %s\n", r.error().message.c_str());
+          status = 1;
+          break;
+        }
       }
     }
-
-    // A data message of either protocol.
-    ++received;
-    std::optional<std::int64_t> gap_samples; // > 0 missing samples, < 0 overlap
-    if (have_next_index && first_index != next_index) gap_samples = first_index - next_index;
-    next_index = first_index + static_cast<std::int64_t>(n_samples);
-    have_next_index = true;
-    const bool lost = lost_messages.has_value() || gap_samples.has_value();
-    line["t0_ns"] = t0_ns;
-    line["first_index"] = first_index;
-    line["n_samples"] = n_samples;
-    line["n_channels"] = n_channels;
-    line["fs"] = stream.fs_hz;
-    line["lost"] = lost;
-    if (lost_messages) line["lost_messages"] = *lost_messages;
-    if (gap_samples) line["gap_samples"] = *gap_samples;
-    if (gap_flag) line["gap_before"] = true;
-    line["sum"] = checksum(rows.data(), n_samples * n_channels);
-    if (o.dump)
-      line["values"] =
-          std::vector<float>(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n_samples * n_channels));
-
-    std::string text = io::iso8601_ns(t0_ns) + "  " + std::to_string(n_samples) + " x " + std::to_string(n_channels);
-    char more[160];
-    std::snprintf(more, sizeof more, " @ %g Hz  index %lld", stream.fs_hz, static_cast<long long>(first_index));
-    text += more;
-    if (line.contains("seq")) text += "  seq " + line["seq"].dump();
-    if (lost_messages) text += "  LOST " + std::to_string(*lost_messages) + " messages";
-    if (gap_samples && *gap_samples > 0) text += "  GAP of " + std::to_string(*gap_samples) + " samples";
-    if (gap_samples && *gap_samples < 0) text += "  OVERLAP of " + std::to_string(-*gap_samples) + " samples";
-    print(line, text);
-
-    if (file) {
-      const ChunkView v{std::span<const float>(rows.data(), n_samples * n_channels),
-                        n_samples,
-                        n_channels,
-                        first_index,
-                        {},
-                        kNoPendingEvents};
-      if (auto r = file->write(stream, v); !r.ok()) {
-        std::fprintf(stderr, "dasflow sub: %s\n", r.error().message.c_str());
-        status = 1;
-        break;
-      }
-    }
+  } catch (const zmq::error_t& e) { // not a protocol error: the socket itself failed
+    std::fprintf(stderr, "dasflow sub: %s: %s\n", o.address.c_str(), e.what());
+    status = 1;
   }
   if (file)
     if (auto r = file->close(); !r.ok()) {
