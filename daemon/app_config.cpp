@@ -77,7 +77,7 @@ void parse_outputs(const YAML::Node& list, AppConfig& cfg, std::string& errors) 
     } else if (type == "zmq") {
       out.type = OutputConfig::Type::zmq;
       // Its own keys are checked by its parser; this reader only knows type (and rejects path).
-      for (const char* k : {"address", "protocol", "hwm", "curve"})
+      for (const char* k : {"address", "protocol", "hwm", "curve", "stream"})
         r.known(k);
       if (r.has("path")) r.error("path", "is not a key of a zmq output (it publishes at `address`)");
       if (auto z = io::parse_zmq_output_config(list[i], path); z.ok())

@@ -63,7 +63,7 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
       outputs_.push_back(std::move(e));
     } else {
       io::ZmqOutputConfig z = o.zmq;
-      z.stream_name = config_.name;
+      if (z.stream_name.empty()) z.stream_name = config_.name; // `stream:` names it, else the config's name
       DASFLOW_TRY_ASSIGN(pub, io::ZmqOutput::open(z, out_stream_));
       logger("writer")->info("publishing ({}) at {}",
                              z.protocol == io::ZmqOutputConfig::Protocol::asn ? "asn" : "dasflow",
