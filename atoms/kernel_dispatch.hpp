@@ -5,7 +5,11 @@
 // builds with -ffp-contract=off, so no clone fuses a multiply and an add, and the kernels vectorise
 // only across independent channels (no reassociation).
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+//
+// Not under ThreadSanitizer: the clones are chosen by ifunc resolvers that the dynamic loader runs
+// before TSan's runtime is up, and TSan's instrumentation of the resolver then crashes the program
+// at load (gcc 12, seen on every binary linking dasflow_atoms).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define DASFLOW_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define DASFLOW_KERNEL

@@ -102,6 +102,15 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
     return fail(Errc::config, file_name + ":" + std::to_string(e.mark.line + 1) + ":" +
                                   std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }
+  // A document that is not a mapping (a bare word, a list) has no keys: yaml-cpp would throw on
+  // the first root["source"] (found by fuzz/config_fuzz.cpp).
+  if (!root.IsMap())
+    return fail(Errc::config, file_name +
+                                  ": the config must be a YAML mapping of keys (source:, pipeline:, "
+                                  "outputs:, ...), not " +
+                                  (root.IsNull()       ? std::string("an empty document")
+                                   : root.IsSequence() ? std::string("a list")
+                                                       : "the text \"" + root.Scalar().substr(0, 40) + "\""));
   AppConfig cfg;
   cfg.text = text;
   std::string errors;
@@ -139,7 +148,7 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
   if (top.has("checkpoint")) {
     ConfigReader ck(root["checkpoint"], "checkpoint");
     CheckpointConfig c;
-    const YAML::Node p = root["checkpoint"]["path"];
+    const YAML::Node p = ck.has("path") ? root["checkpoint"]["path"] : YAML::Node(); // has(): a mapping
     if (!p || !p.IsScalar() || p.Scalar().empty())
       ck.error("path", "is required: the directory for checkpoint files (e.g. /var/lib/dasflow/checkpoint)");
     else

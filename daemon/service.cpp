@@ -126,6 +126,10 @@ int run_service(const ServiceOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   SystemdNotifier notifier;
   asio::io_context io;
+  // Before any thread exists: a signal is then handled by Asio whichever thread it lands on (the
+  // first SIGTERM of a run that has just started drains it instead of killing it; ThreadSanitizer
+  // saw the signal state set up after the runtime's threads had started).
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   Runtime runtime(std::move(config), std::move(source), RunOptions{options.fresh});
   // The control plane first: a port already taken fails before anything is resumed or written.
   std::unique_ptr<ControlServer> control;
@@ -146,7 +150,6 @@ int run_service(const ServiceOptions& options) {
     // A config error, or a checkpoint that cannot be resumed: restarting would fail the same way.
     return r.error().code == Errc::config || r.error().code == Errc::state_mismatch ? kExitConfig : kExitFailure;
   }
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   await_signal(signals, runtime, notifier);
   asio::steady_timer progress(io);
   schedule_progress(progress, runtime, notifier, std::chrono::milliseconds(static_cast<long>(stats_interval_s * 1000)));

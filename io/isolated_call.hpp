@@ -24,6 +24,12 @@ bool& in_isolated_child() noexcept;
 /// an Error saying it crashed ("<what>: ... crashed (signal 11) ...") or did not finish within
 /// `timeout` (it is killed). When fork() is impossible, `work` runs in this process. Call only
 /// before the daemon's threads start or with no other thread touching what the child inherits.
+///
+/// The child dies with this process (PR_SET_PDEATHSIG): a child looping in HDF5 never outlives a
+/// daemon that was killed meanwhile. It takes the default action on crash signals, so a crash
+/// handler installed here (a fuzzer's, a sanitizer's) does not run in it. The environment variable
+/// DASFLOW_ISOLATED_TIMEOUT (seconds) caps `timeout`, for tests and fuzzers that feed files on
+/// which HDF5 loops forever (seen: a damaged global heap under a variable-length string).
 Result<std::string> run_isolated(const std::string& what, const std::function<Result<std::string>()>& work,
                                  std::chrono::seconds timeout);
 

@@ -82,6 +82,16 @@ Result<std::set<std::string>> read_allowed_clients(const std::string& path) {
   return allowed;
 }
 
+/// The one mutex every hand-off of a block between the writer and ZeroMQ's I/O thread passes. ZeroMQ
+/// carries the block to its free callback through lock-free queues in code ThreadSanitizer does not
+/// instrument, so without a synchronisation TSan can see, every reuse of a block would look like a
+/// race. lend() releases it after filling a block; the callback acquires it before touching one.
+/// Uncontended, twice per message.
+std::mutex& handoff_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 /// 64-byte-aligned sample blocks lent to ZeroMQ with zmq_msg_init_data and given back by its free
 /// callback, from ZeroMQ's I/O thread (hence the mutex). Keeps up to kMaxIdle blocks, so a steady
 /// stream allocates no sample buffers; the blocks in flight are bounded by the HWM.
@@ -105,7 +115,7 @@ public:
   Block* take(std::size_t n) {
     std::unique_ptr<Block> b;
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(handoff_mutex());
       if (!idle_.empty()) {
         b.reset(idle_.back());
         idle_.pop_back();
@@ -120,7 +130,7 @@ public:
   }
   void give(Block* b) noexcept {
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(handoff_mutex());
       if (idle_.size() < kMaxIdle) {
         idle_.push_back(b);
         return;
@@ -130,14 +140,18 @@ public:
   }
 
 private:
-  std::mutex mutex_;
-  std::vector<Block*> idle_;
+  std::vector<Block*> idle_; ///< guarded by handoff_mutex()
 };
 
 /// zmq_free_fn: ZeroMQ is done with the block (sent to every subscriber, or dropped).
 void give_block_back(void* /*data*/, void* hint) {
   auto* block = static_cast<BlockPool::Block*>(hint);
-  block->pool->give(block);
+  BlockPool* pool = nullptr;
+  {
+    std::lock_guard lock(handoff_mutex()); // acquire what lend() released (see handoff_mutex)
+    pool = block->pool;
+  }
+  pool->give(block);
 }
 
 std::string frame_text(const zmq::message_t& m) { return std::string(static_cast<const char*>(m.data()), m.size()); }
@@ -341,6 +355,7 @@ struct ZmqOutput::Impl {
     auto* p = reinterpret_cast<unsigned char*>(b->samples.data());
     if (prefix_bytes > 0) std::memcpy(p, prefix, prefix_bytes);
     if (n > 0) std::memcpy(p + prefix_bytes, chunk.samples.data(), n * sizeof(float));
+    { const std::lock_guard publish(handoff_mutex()); } // release the filled block (see handoff_mutex)
     try {
       return zmq::message_t(p, prefix_bytes + n * sizeof(float), give_block_back, b);
     } catch (...) {

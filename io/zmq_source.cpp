@@ -70,7 +70,8 @@ Result<ZmqSourceConfig> parse_zmq_source_config(const YAML::Node& node, const st
   if (r.has("curve")) {
     ConfigReader cr(node["curve"], path + ".curve");
     for (const char* k : {"server_public_key", "client_keys"}) {
-      const YAML::Node v = node["curve"][k];
+      if (!cr.is_mapping()) break;                                      // reported once by cr, without follow-on errors
+      const YAML::Node v = cr.has(k) ? node["curve"][k] : YAML::Node(); // curve: may be a scalar
       cr.known(k);
       if (!v || !v.IsScalar() || v.Scalar().empty())
         cr.error(k, "is required (a file path)");
@@ -79,7 +80,10 @@ Result<ZmqSourceConfig> parse_zmq_source_config(const YAML::Node& node, const st
       else
         c.curve_client_key_file = v.Scalar();
     }
-    if (auto e = cr.finish(); !e.ok()) r.error("curve", e.error().message);
+    const auto curve = cr.finish(); // its errors already name source.curve.*
+    r.known("curve");
+    DASFLOW_TRY(r.finish());
+    if (!curve.ok()) return curve.error();
   }
   r.known("curve");
   DASFLOW_TRY(r.finish());

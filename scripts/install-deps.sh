@@ -14,6 +14,7 @@ packages=(
   libzmq3-dev cppzmq-dev                         # ZeroMQ ingest and publishing
   libbenchmark-dev                               # bench/
   libsystemd-dev systemd                         # sd_notify; systemd-analyze checks the unit
+  clang libclang-rt-dev                          # libFuzzer and the sanitizer build (fuzz/)
 )
 
 missing=()

@@ -52,6 +52,29 @@ TEST(AppConfig, ErrorsNameFileYamlPathAndLine) {
   EXPECT_NE(m.find("bad.yaml: pipeline[0].b: is required (line 3)"), std::string::npos) << m;
 }
 
+// Found by fuzz/config_fuzz.cpp: each of these threw from yaml-cpp (a std::terminate of dasflowd)
+// instead of being reported.
+TEST(AppConfig, ScalarsWhereMappingsBelongAreErrorsNotCrashes) {
+  const Registry registry = atoms::builtin_registry();
+  const std::string ok_source = "source: {type: synthetic, channels: 4, fs: 100}\npipeline: [{atom: abs}]\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"just words", "bad.yaml: the config must be a YAML mapping of keys"},
+      {"- a\n- b\n",
+       "bad.yaml: the config must be a YAML mapping of keys (source:, pipeline:, outputs:, ...), not a list"},
+      {"", "not an empty document"},
+      {ok_source + "checkpoint: /var/lib/dasflow\n", "bad.yaml: checkpoint: must be a mapping"},
+      {ok_source + "control: 9108\n", "bad.yaml: control: must be a mapping"},
+      {ok_source + "logging: debug\n", "bad.yaml: logging: must be a mapping"},
+      {"source: {type: asn, address: \"tcp://127.0.0.1:3333\", curve: keys.txt}\npipeline: [{atom: abs}]\n",
+       "bad.yaml: source.curve: must be a mapping"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto r = daemon::parse_app_config(text, "bad.yaml", registry);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.error().message.find(expected), std::string::npos) << text << "\n-> " << r.error().message;
+  }
+}
+
 TEST(AppConfig, SyntaxErrorNamesLineAndColumn) {
   const Registry registry = atoms::builtin_registry();
   auto r = daemon::parse_app_config("source: {type: synthetic\npipeline: [\n", "broken.yaml", registry);
