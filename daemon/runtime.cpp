@@ -14,6 +14,33 @@
 
 namespace dasflow::daemon {
 
+namespace {
+
+/// While checkpoints keep failing, at most one log line per this period (Runtime::checkpoint_failed).
+constexpr auto kFailureLogPeriod = std::chrono::minutes(1);
+
+} // namespace
+
+std::string Metrics::last_checkpoint_error() const {
+  std::lock_guard lock(text_mutex_);
+  return last_checkpoint_error_;
+}
+
+std::string Metrics::last_write_error() const {
+  std::lock_guard lock(text_mutex_);
+  return last_write_error_;
+}
+
+void Metrics::set_last_checkpoint_error(std::string message) {
+  std::lock_guard lock(text_mutex_);
+  last_checkpoint_error_ = std::move(message);
+}
+
+void Metrics::set_last_write_error(std::string message) {
+  std::lock_guard lock(text_mutex_);
+  last_write_error_ = std::move(message);
+}
+
 Chunk ChunkPool::acquire() {
   std::lock_guard lock(mutex_);
   if (free_.empty()) return Chunk{};
@@ -174,10 +201,26 @@ Result<void> Runtime::resume_from_checkpoint() {
       log->info("output {} is not in the checkpoint (new): it starts with this run", o->key());
       continue;
     }
-    if (auto r = o->resume(*position); !r.ok()) {
-      metrics_.resume_problems++;
-      log->error("resuming output {}: {}", o->key(), r.error().message);
+    Result<void> r = o->resume(*position);
+    for (io::Hdf5Output* f : files_) {
+      if (f != o.get()) continue;
+      for (const io::Hdf5Output::Notice& n : f->take_notices()) {
+        if (n.warning)
+          log->warn("output {}: {}", o->key(), n.message);
+        else
+          log->info("output {}: {}", o->key(), n.message);
+      }
     }
+    if (r.ok()) continue;
+    // The disk refused (no space, read-only): what the checkpoint acknowledged is still there, but
+    // writing now would build on a half-done resume and the next checkpoint would drop it. Stop;
+    // the next start (systemd restarts on exit 1) does the whole resume again.
+    if (r.error().code == Errc::io)
+      return fail(Errc::io, "resuming output " + o->key() + ": " + r.error().message +
+                                "\nnothing acknowledged was lost: the checkpoint " + ck.path +
+                                " and the files it needs are kept; the next start tries again");
+    metrics_.resume_problems++;
+    log->error("resuming output {}: {}", o->key(), r.error().message);
   }
   if (have_position != 0 && same_input) {
     DASFLOW_TRY(source_->seek(next_index));
@@ -187,6 +230,7 @@ Result<void> Runtime::resume_from_checkpoint() {
     metrics_.last_checkpoint_index.store(next_index);
   }
   resumed_from_ = ck.path;
+  last_saved_checkpoint_ = ck.path;
   log->info("resumed from {} (written {}): pipeline state restored, outputs trimmed back to it; the stream "
             "continues at index {} ({})",
             ck.path, root.get_string("created").value_or("?"), next_index,
@@ -430,8 +474,7 @@ void Runtime::save_checkpoint(Snapshot& snapshot) {
   for (const auto& o : outputs_) {
     auto p = o->checkpoint();
     if (!p.ok()) {
-      metrics_.checkpoint_failures++;
-      log->error("checkpoint not taken: output {}: {}", o->key(), p.error().message);
+      checkpoint_failed("output " + o->key() + ": " + p.error().message);
       return;
     }
     positions.add_child(std::move(p).value());
@@ -441,10 +484,15 @@ void Runtime::save_checkpoint(Snapshot& snapshot) {
   const auto t_durable = std::chrono::steady_clock::now();
   auto saved = store_->save(root);
   if (!saved.ok()) {
-    metrics_.checkpoint_failures++;
-    log->error("checkpoint not saved: {}", saved.error().message);
+    checkpoint_failed(saved.error().message);
     return;
   }
+  if (checkpoint_streak_.count > 0) {
+    log->warn("checkpoints are saved again ({}), after {} failed over {:.1f} s", saved->path, checkpoint_streak_.count,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_streak_.first).count());
+    checkpoint_streak_ = {};
+  }
+  last_saved_checkpoint_ = saved->path;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   metrics_.checkpoints++;
   metrics_.last_checkpoint_wall_ns.store(wall_ns);
@@ -458,13 +506,41 @@ void Runtime::save_checkpoint(Snapshot& snapshot) {
              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_durable).count());
 }
 
+void Runtime::checkpoint_failed(const std::string& message) {
+  const auto log = logger("writer");
+  metrics_.checkpoint_failures++;
+  metrics_.set_last_checkpoint_error(message);
+  const auto now = std::chrono::steady_clock::now();
+  FailureStreak& s = checkpoint_streak_;
+  if (s.count++ == 0) {
+    s.first = s.logged = now;
+    log->error("checkpoint not saved: {}. Processing and outputs continue, but until a checkpoint is saved a restart "
+               "resumes from {}. Further failures are counted (dasflow_checkpoint_failures_total) and logged at most "
+               "once a minute",
+               message, last_saved_checkpoint_.empty() ? "the start of the record" : last_saved_checkpoint_);
+    return;
+  }
+  if (now - s.logged >= kFailureLogPeriod) {
+    s.logged = now;
+    log->error("checkpoints still failing: {} failures in {:.0f} s, the latest: {}", s.count,
+               std::chrono::duration<double>(now - s.first).count(), message);
+  }
+}
+
 void Runtime::write_loop(const std::function<void()>& on_finished) {
   const auto log = logger("writer");
   bool failed = false;
   bool closed = false;
+  // An output that cannot write (disk full, I/O error) stops the run: the chunks after it would
+  // be on some outputs and not others, and no checkpoint is taken past it.
+  const auto output_failed = [&](const std::string& message) {
+    metrics_.write_failures++;
+    metrics_.set_last_write_error(message);
+    fail_run(message);
+  };
   const auto close_outputs = [&](bool stream_complete) {
     for (auto& o : outputs_)
-      if (auto r = o->close(stream_complete); !r.ok()) fail_run("closing output failed: " + r.error().message);
+      if (auto r = o->close(stream_complete); !r.ok()) output_failed("closing output failed: " + r.error().message);
     closed = true;
   };
   StreamInfo out_stream = output_stream();
@@ -475,7 +551,7 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
       out_stream = *item->stream_change;
       for (auto& o : outputs_) {
         if (auto r = o->change_stream(out_stream); !r.ok()) {
-          fail_run("output " + o->key() + " after a stream change: " + r.error().message);
+          output_failed("output " + o->key() + " after a stream change: " + r.error().message);
           failed = true;
           break;
         }
@@ -484,7 +560,7 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
     if (!failed && item->has_chunk) {
       for (auto& o : outputs_) {
         if (auto r = o->write(chunk); !r.ok()) {
-          fail_run("writing failed: " + r.error().message);
+          output_failed("writing failed: " + r.error().message);
           failed = true;
           break;
         }
@@ -528,9 +604,10 @@ void Runtime::write_loop(const std::function<void()>& on_finished) {
   std::size_t n_files = 0;
   for (const io::Hdf5Output* f : files_)
     n_files += f->completed_files().size();
-  log->info("writer done: {} chunks written, {} files completed, {} triggers, {} detections, {} checkpoints",
+  log->info("writer done: {} chunks written, {} files completed, {} triggers, {} detections, {} checkpoints ({} "
+            "failed); output write failures: {}",
             metrics_.chunks_written.load(), n_files, metrics_.triggers.load(), metrics_.detections.load(),
-            metrics_.checkpoints.load());
+            metrics_.checkpoints.load(), metrics_.checkpoint_failures.load(), metrics_.write_failures.load());
   if (on_finished) on_finished();
 }
 

@@ -1,5 +1,6 @@
 #include "dasflow/daemon/service.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -143,6 +144,17 @@ int run_service(const ServiceOptions& options) {
       return c.error().code == Errc::config ? kExitConfig : kExitFailure;
     }
     control = std::move(c).value();
+  }
+  // Without a writable checkpoint directory nothing this run writes could be resumed: refuse to
+  // start rather than run for days with nothing to restart from. (A directory that becomes
+  // unwritable later only stops the checkpoints: processing goes on, the failures are counted.)
+  if (const auto& ck = runtime.config().checkpoint) {
+    if (auto r = io::CheckpointStore::check_writable(ck->dir); !r.ok()) {
+      logger("ctl")->error("checkpoint.path: {}; dasflowd does not start without a place to save checkpoints (exit {})",
+                           r.error().message, kExitCantCreate);
+      notifier.errno_status(EACCES);
+      return kExitCantCreate;
+    }
   }
   if (auto r = runtime.start([&io] { asio::post(io, [&io] { io.stop(); }); }); !r.ok()) {
     logger("ctl")->error("{}", r.error().message);

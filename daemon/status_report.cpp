@@ -89,6 +89,9 @@ std::string metrics_text(const Runtime& r, const ControlServer* control,
 
   p.family("dasflow_output_bytes_total", MetricType::counter, "Bytes written by the outputs (samples and lines).");
   p.sample("dasflow_output_bytes_total", r.output_bytes());
+  p.family("dasflow_output_write_failures_total", MetricType::counter,
+           "Output writes or closes that failed (disk full, I/O error: see the log); the run stops after one.");
+  p.sample("dasflow_output_write_failures_total", m.write_failures.load());
   p.family("dasflow_triggers_total", MetricType::counter, "Trigger events (one channel) written.");
   p.sample("dasflow_triggers_total", m.triggers.load());
   p.family("dasflow_detections_total", MetricType::counter, "Coincidence detections (several channels) written.");
@@ -166,6 +169,9 @@ std::string status_json(const Runtime& r, std::chrono::steady_clock::time_point 
   j["triggers"] = m.triggers.load();
   j["detections"] = m.detections.load();
   j["output_bytes"] = r.output_bytes();
+  j["write_failures"] = m.write_failures.load();
+  const std::string write_error = m.last_write_error();
+  j["last_write_error"] = write_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(write_error);
   nlohmann::ordered_json ck;
   ck["enabled"] = r.config().checkpoint.has_value();
   if (r.config().checkpoint) {
@@ -174,6 +180,8 @@ std::string status_json(const Runtime& r, std::chrono::steady_clock::time_point 
   }
   ck["count"] = m.checkpoints.load();
   ck["failures"] = m.checkpoint_failures.load();
+  const std::string ck_error = m.last_checkpoint_error();
+  ck["last_failure"] = ck_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(ck_error);
   ck["age_s"] = number_or_null(checkpoint_age_s(m));
   ck["bytes"] = m.last_checkpoint_bytes.load();
   ck["write_s"] = m.last_checkpoint_s.load();

@@ -41,7 +41,7 @@ std::string checksum_text(std::span<const std::uint8_t> bytes) {
 
 /// The Error for a failed HDF5 call, with HDF5's reason.
 Error h5_error(const std::string& path, const std::string& what) {
-  const std::string reason = hdf5_reason();
+  const std::string reason = condense_hdf5_message(hdf5_reason());
   return fail(Errc::io, path + ": " + what + (reason.empty() ? "" : " (HDF5: " + reason + ")"));
 }
 
@@ -315,6 +315,25 @@ Result<StateTree> read_state_file(const std::string& path) {
 
 CheckpointStore::CheckpointStore(std::string dir, std::size_t keep)
     : dir_(std::move(dir)), keep_(std::max<std::size_t>(1, keep)) {}
+
+Result<void> CheckpointStore::check_writable(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(Errc::io, dir + ": cannot create the checkpoint directory: " + ec.message());
+  if (!fs::is_directory(dir, ec)) return fail(Errc::io, dir + ": not a directory");
+  // Only creating a file shows that saving will work: permissions say nothing to root, and a
+  // read-only mount shows only when written to.
+  const std::string probe = (fs::path(dir) / (".dasflow-write-test-" + std::to_string(::getpid()))).string();
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) { // left by an earlier process with the same pid that died in between
+    fs::remove(probe, ec);
+    fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  }
+  if (fd < 0) return fail(Errc::io, dir + ": cannot create files in the checkpoint directory: " + std::strerror(errno));
+  ::close(fd);
+  fs::remove(probe, ec);
+  return {};
+}
 
 Result<std::vector<std::pair<std::uint64_t, std::string>>> CheckpointStore::list() const {
   std::vector<std::pair<std::uint64_t, std::string>> found;

@@ -106,8 +106,10 @@ Result<void> EventsOutput::resume(const StateTree& position) {
   const auto want = static_cast<std::uint64_t>(std::max<std::int64_t>(0, size));
   if (size_ < want) {
     const auto have = size_;
-    return fail(Errc::io, path_ + ": holds " + std::to_string(have) + " bytes, the checkpoint recorded " +
-                              std::to_string(want) + ": events before the checkpoint were lost");
+    // The disk no longer holds what the checkpoint acknowledged: nothing can bring it back, so this
+    // is not a retryable I/O error (Output::resume).
+    return fail(Errc::state_mismatch, path_ + ": holds " + std::to_string(have) + " bytes, the checkpoint recorded " +
+                                          std::to_string(want) + ": events before the checkpoint were lost");
   }
   if (size_ > want) {
     if (::ftruncate(fd_, static_cast<off_t>(want)) != 0)

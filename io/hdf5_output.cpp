@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -18,6 +21,7 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dasflow/io/failpoint.hpp"
 #include "dasflow/io/prodml_file.hpp"
@@ -50,6 +54,21 @@ struct Hdf5ProcessSetup {
 };
 const Hdf5ProcessSetup kHdf5ProcessSetup;
 
+/// Continues a CRC-32 (zlib's) over `n_values` floats as they are in memory.
+std::uint32_t crc_floats(std::uint32_t crc, const float* values, std::size_t n_values) {
+  const auto* bytes = reinterpret_cast<const Bytef*>(values);
+  std::size_t left = n_values * sizeof(float);
+  uLong c = crc;
+  constexpr std::size_t kPiece = std::size_t{1} << 30; // what zlib's uInt length holds
+  while (left > 0) {
+    const std::size_t take = std::min(left, kPiece);
+    c = crc32(c, bytes, static_cast<uInt>(take));
+    bytes += take;
+    left -= take;
+  }
+  return static_cast<std::uint32_t>(c);
+}
+
 } // namespace
 
 std::string hdf5_error_detail() {
@@ -62,19 +81,7 @@ std::string hdf5_error_detail() {
       },
       &desc);
   H5Eclear2(H5E_DEFAULT);
-  // System errors read "file write failed: time = ..., filename = ..., errno = 28, error message =
-  // 'No space left on device', buf = 0x..., ...": keep what failed and why.
-  const std::size_t errno_at = desc.find("errno = ");
-  const std::size_t message_at = desc.find("error message = '");
-  if (errno_at != std::string::npos && message_at != std::string::npos) {
-    const std::size_t text_at = message_at + std::strlen("error message = '");
-    const std::size_t text_end = desc.find('\'', text_at);
-    const std::size_t errno_end = desc.find_first_not_of("0123456789", errno_at + 8);
-    return desc.substr(0, desc.find(':')) + ": " + desc.substr(text_at, text_end - text_at) + " (errno " +
-           desc.substr(errno_at + 8, errno_end - errno_at - 8) + ")";
-  }
-  std::replace(desc.begin(), desc.end(), '\n', ' ');
-  return desc;
+  return condense_hdf5_message(std::move(desc));
 }
 
 std::string hdf5_output_file_stem(const std::string& prefix, std::int64_t t_ns) {
@@ -106,6 +113,14 @@ struct Hdf5Output::Impl {
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0; ///< sample bytes appended in this run
   std::string last_file;   ///< file name (no directory, final `.h5` name) of the last file opened
+
+  // What a checkpoint records of the open file's rows besides their indices, so that resume() can
+  // check the rows it reads back and, when HDF5 can no longer read the file, read them without it:
+  // a flush that fails half-way (disk full) may leave metadata that refers to blocks never written.
+  std::uint32_t file_crc = 0;                     ///< CRC-32 (zlib) of the open file's rows, in file order
+  std::size_t file_chunk_rows = 0;                ///< HDF5 chunk length (rows) of the open file's data
+  std::vector<std::int64_t> file_chunk_addresses; ///< file offsets of its data chunks, as far as known
+  std::vector<Hdf5Output::Notice> notices;        ///< what resume() did, for the caller's log
 
   bool is_open() const noexcept { return !std::holds_alternative<std::monostate>(file); }
 
@@ -157,17 +172,21 @@ struct Hdf5Output::Impl {
       return fail(Errc::io, base + ".h5: a file of this output already has this name (two files starting in the "
                                    "same millisecond)");
     std::string part = base + ".h5.part";
+    const std::size_t rows_per_chunk = chunk_rows();
     if (config.format == FileFormat::xdas) {
-      DASFLOW_TRY_ASSIGN(f, XdasNetcdfFile::create(part, stream, index, version, pipeline_yaml, chunk_rows()));
+      DASFLOW_TRY_ASSIGN(f, XdasNetcdfFile::create(part, stream, index, version, pipeline_yaml, rows_per_chunk));
       file = std::move(f);
     } else {
-      DASFLOW_TRY_ASSIGN(f, ProdmlFile::create(part, stream, index, version, pipeline_yaml, chunk_rows()));
+      DASFLOW_TRY_ASSIGN(f, ProdmlFile::create(part, stream, index, version, pipeline_yaml, rows_per_chunk));
       file = std::move(f);
     }
     part_path = std::move(part);
     final_path = base + ".h5";
     last_file = stem + ".h5";
     file_window = window;
+    file_crc = 0;
+    file_chunk_rows = rows_per_chunk;
+    file_chunk_addresses.clear();
     return {};
   }
 
@@ -210,8 +229,19 @@ struct Hdf5Output::Impl {
   Result<void> suspend_file() { return is_open() ? close_part() : Result<void>{}; }
 
   Result<void> delete_files_after_checkpoint(std::int64_t cut_ns, const std::string& keep_name);
+  /// What a checkpoint recorded of the open file's rows besides their runs (absent in checkpoints
+  /// written before dasflow recorded it: then the rows are copied unchecked, through HDF5 only).
+  struct SavedRows {
+    std::optional<std::uint32_t> crc;
+    std::size_t chunk_rows = 0;
+    std::vector<std::int64_t> chunk_addresses;
+  };
+  /// Rebuilds the file the checkpoint left open: its rows up to the checkpoint, from the old file
+  /// renamed `.resume`, into a new `.part`. Rows that cannot be read back are Errc::state_mismatch
+  /// (lost: the old file is kept as `.damaged`); failing to write the new file is Errc::io, with the
+  /// `.resume` file kept so the next start does it again.
   Result<void> rebuild_open_file(const std::string& name, std::int64_t window,
-                                 const std::vector<std::pair<std::int64_t, std::size_t>>& runs);
+                                 const std::vector<std::pair<std::int64_t, std::size_t>>& runs, const SavedRows& saved);
 
   std::int64_t open_file_next_index() const {
     if (const auto* x = std::get_if<XdasNetcdfFile>(&file)) return x->next_index();
@@ -220,10 +250,30 @@ struct Hdf5Output::Impl {
   }
 
   Result<void> append(const float* rows_ptr, std::size_t n_rows, std::int64_t index) {
-    if (auto* x = std::get_if<XdasNetcdfFile>(&file)) return x->append(rows_ptr, n_rows, index);
-    if (auto* p = std::get_if<ProdmlFile>(&file)) return p->append(rows_ptr, n_rows, index);
-    return fail(Errc::internal, "hdf5 output " + config.dir + ": append without an open file");
+    Result<void> r = fail(Errc::internal, "hdf5 output " + config.dir + ": append without an open file");
+    if (auto* x = std::get_if<XdasNetcdfFile>(&file)) r = x->append(rows_ptr, n_rows, index);
+    if (auto* p = std::get_if<ProdmlFile>(&file)) r = p->append(rows_ptr, n_rows, index);
+    if (r.ok()) file_crc = crc_floats(file_crc, rows_ptr, n_rows * stream.n_channels);
+    return r;
   }
+
+  std::size_t open_file_rows() const {
+    if (const auto* x = std::get_if<XdasNetcdfFile>(&file)) return x->n_rows();
+    if (const auto* p = std::get_if<ProdmlFile>(&file)) return p->n_rows();
+    return 0;
+  }
+
+  /// Looks up the file offsets of the open file's data chunks not yet known (unfiltered chunks
+  /// never move once allocated, so each is looked up once).
+  Result<void> update_chunk_addresses();
+
+  /// The rows of a rebuilt file, copied from `read` (rows [row0, row0 + n) of the old file) into
+  /// a new open file in the order of `runs`, checked against `crc` when there is one. A failed read
+  /// or another CRC is Errc::state_mismatch (this source cannot give the rows back; the new file
+  /// is deleted); a failure to write the new file is returned as it is (Errc::io).
+  Result<void> copy_rows(std::int64_t window, const std::vector<std::pair<std::int64_t, std::size_t>>& runs,
+                         const std::function<Result<void>(std::size_t, std::size_t, float*)>& read,
+                         std::optional<std::uint32_t> crc, const std::string& source);
 };
 
 namespace {
@@ -288,6 +338,91 @@ Result<void> read_output_rows(const std::string& path, FileFormat format, std::s
 /// Rows copied per read when rebuilding a file: bounded memory whatever the file size.
 constexpr std::size_t kCopyBytes = std::size_t{64} << 20;
 
+// HDF5 spells these with C casts.
+constexpr haddr_t kUndefinedAddress = std::numeric_limits<haddr_t>::max(); // HADDR_UNDEF
+constexpr hid_t kAllFiles = static_cast<hid_t>(H5F_OBJ_ALL);
+
+/// The HDF5 file this process has open at `path`. netCDF-C does not export the HDF5 id of the files
+/// it writes, so it is found among the open files by name; when a failed close left an older one
+/// with the same name behind, the newest (HDF5 ids only grow) is the one being written. Not owned.
+Result<hid_t> open_hdf5_file(const std::string& path) {
+  const ssize_t n = H5Fget_obj_count(kAllFiles, H5F_OBJ_FILE);
+  if (n <= 0) return fail(Errc::internal, path + ": no HDF5 file is open in this process");
+  std::vector<hid_t> ids(static_cast<std::size_t>(n));
+  const ssize_t got = H5Fget_obj_ids(kAllFiles, H5F_OBJ_FILE, ids.size(), ids.data());
+  hid_t found = H5I_INVALID_HID;
+  for (ssize_t i = 0; i < got; ++i) {
+    const ssize_t len = H5Fget_name(ids[static_cast<std::size_t>(i)], nullptr, 0);
+    if (len < 0) continue;
+    std::string name(static_cast<std::size_t>(len), '\0');
+    H5Fget_name(ids[static_cast<std::size_t>(i)], name.data(), name.size() + 1);
+    if (name == path) found = std::max(found, ids[static_cast<std::size_t>(i)]);
+  }
+  if (found < 0) return fail(Errc::internal, path + ": not among the HDF5 files open in this process");
+  return found;
+}
+
+/// File offsets of the data chunks [first, first + count) of the output file open at `path`. Each
+/// must be allocated, unfiltered and `chunk_bytes` long, i.e. hold its rows as plain float32.
+Result<std::vector<std::int64_t>> data_chunk_addresses(const std::string& path, FileFormat format,
+                                                       std::size_t chunk_rows, std::size_t chunk_bytes,
+                                                       std::size_t first, std::size_t count) {
+  DASFLOW_TRY_ASSIGN(file, open_hdf5_file(path));
+  Handle set(H5Dopen2(file, data_path(format), H5P_DEFAULT), H5Dclose);
+  if (!set.valid())
+    return fail(Errc::io, path + ": no dataset " + data_path(format) + " (HDF5: " + hdf5_reason() + ")");
+  std::vector<std::int64_t> out;
+  for (std::size_t k = first; k < first + count; ++k) {
+    const std::array<hsize_t, 2> offset{static_cast<hsize_t>(k * chunk_rows), 0};
+    unsigned filters = 0;
+    haddr_t address = kUndefinedAddress;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(set.get(), offset.data(), &filters, &address, &size) < 0)
+      return fail(Errc::io,
+                  path + ": looking up data chunk " + std::to_string(k) + " failed (HDF5: " + hdf5_reason() + ")");
+    if (address == kUndefinedAddress || filters != 0 || size != chunk_bytes ||
+        address > static_cast<haddr_t>(std::numeric_limits<std::int64_t>::max()))
+      return fail(Errc::internal, path + ": data chunk " + std::to_string(k) + " is not a plain allocated chunk of " +
+                                      std::to_string(chunk_bytes) + " bytes");
+    out.push_back(static_cast<std::int64_t>(address));
+  }
+  return out;
+}
+
+/// Reads rows [row0, row0 + n) of an output file's data straight from its chunks at `addresses`
+/// (chunk k holds rows [k·chunk_rows, (k+1)·chunk_rows), time-major, float32 little-endian,
+/// unfiltered), without HDF5: for a file whose metadata HDF5 can no longer read.
+Result<void> read_raw_rows(int fd, const std::string& path, const std::vector<std::int64_t>& addresses,
+                           std::size_t chunk_rows, std::size_t n_channels, std::size_t row0, std::size_t n,
+                           float* out) {
+  const std::size_t row_bytes = n_channels * sizeof(float);
+  for (std::size_t row = row0; row < row0 + n;) {
+    const std::size_t k = row / chunk_rows, within = row % chunk_rows;
+    const std::size_t take = std::min(chunk_rows - within, row0 + n - row);
+    if (k >= addresses.size())
+      return fail(Errc::io, path + ": row " + std::to_string(row) + " is in no chunk the checkpoint recorded");
+    auto* dst = reinterpret_cast<char*>(out + (row - row0) * n_channels);
+    const std::size_t bytes = take * row_bytes;
+    const auto at = static_cast<off_t>(static_cast<std::size_t>(addresses[k]) + within * row_bytes);
+    for (std::size_t done = 0; done < bytes;) {
+      const ssize_t got = ::pread(fd, dst + done, bytes - done, at + static_cast<off_t>(done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0)
+        return fail(Errc::io, path + ": reading chunk " + std::to_string(k) + " at byte " + std::to_string(at) +
+                                  " failed: " + (got == 0 ? std::string("end of file") : std::strerror(errno)));
+      done += static_cast<std::size_t>(got);
+    }
+    if constexpr (std::endian::native == std::endian::big) {
+      for (std::size_t i = 0; i < bytes; i += 4) {
+        std::swap(dst[i], dst[i + 3]);
+        std::swap(dst[i + 1], dst[i + 2]);
+      }
+    }
+    row += take;
+  }
+  return {};
+}
+
 } // namespace
 
 Result<void> Hdf5Output::Impl::delete_files_after_checkpoint(std::int64_t cut_ns, const std::string& keep_name) {
@@ -305,16 +440,79 @@ Result<void> Hdf5Output::Impl::delete_files_after_checkpoint(std::int64_t cut_ns
   }
   if (ec) return fail(Errc::io, config.dir + ": cannot list: " + ec.message());
   std::sort(doomed.begin(), doomed.end());
+  std::string names;
   for (const fs::path& f : doomed) {
     fs::remove(f, ec);
     if (ec) return fail(Errc::io, f.string() + ": cannot delete (written after the checkpoint): " + ec.message());
+    names += (names.empty() ? "" : ", ") + f.filename().string();
   }
-  if (!doomed.empty()) DASFLOW_TRY(fsync_path(config.dir, O_DIRECTORY));
+  if (doomed.empty()) return {};
+  notices.push_back({false, config.dir + ": deleted what was written after the checkpoint: " + names});
+  return fsync_path(config.dir, O_DIRECTORY);
+}
+
+Result<void> Hdf5Output::Impl::update_chunk_addresses() {
+  const std::size_t n_rows = open_file_rows();
+  if (!is_open() || n_rows == 0 || file_chunk_rows == 0) return {};
+  const std::size_t needed = (n_rows + file_chunk_rows - 1) / file_chunk_rows;
+  const std::size_t known = file_chunk_addresses.size();
+  if (needed <= known) return {};
+  DASFLOW_TRY_ASSIGN(more,
+                     data_chunk_addresses(part_path, config.format, file_chunk_rows,
+                                          file_chunk_rows * stream.n_channels * sizeof(float), known, needed - known));
+  file_chunk_addresses.insert(file_chunk_addresses.end(), more.begin(), more.end());
+  return {};
+}
+
+Result<void> Hdf5Output::Impl::copy_rows(std::int64_t window,
+                                         const std::vector<std::pair<std::int64_t, std::size_t>>& runs,
+                                         const std::function<Result<void>(std::size_t, std::size_t, float*)>& read,
+                                         std::optional<std::uint32_t> crc, const std::string& source) {
+  const std::size_t block_rows = std::max<std::size_t>(1, kCopyBytes / (sizeof(float) * stream.n_channels));
+  std::vector<float> buffer;
+  std::size_t row = 0;
+  bool opened = false;
+  // The new file of a failed attempt holds only some of the rows: it goes, the next attempt (or
+  // the next start, from the `.resume` file) writes it again.
+  const auto discard = [&] {
+    abandon_file();
+    std::error_code ec;
+    if (opened) fs::remove(part_path, ec);
+  };
+  for (const auto& [first_index, n_rows] : runs) {
+    if (!is_open()) {
+      DASFLOW_TRY(open_file(first_index, window));
+      opened = true;
+    }
+    for (std::size_t done = 0; done < n_rows;) {
+      const std::size_t take = std::min(block_rows, n_rows - done);
+      buffer.resize(take * stream.n_channels);
+      if (Result<void> r = read(row, take, buffer.data()); !r.ok()) {
+        discard();
+        return fail(Errc::state_mismatch, r.error().message);
+      }
+      if (Result<void> r = append(buffer.data(), take, first_index + static_cast<std::int64_t>(done)); !r.ok()) {
+        discard();
+        return r;
+      }
+      done += take;
+      row += take;
+      failpoint("hdf5.rebuild");
+    }
+  }
+  if (crc && file_crc != *crc) {
+    char text[96];
+    std::snprintf(text, sizeof text, " (CRC-32 %08x, the checkpoint recorded %08x)", file_crc, *crc);
+    discard();
+    return fail(Errc::state_mismatch,
+                source + ": the " + std::to_string(row) + " rows read back differ from those checkpointed" + text);
+  }
   return {};
 }
 
 Result<void> Hdf5Output::Impl::rebuild_open_file(const std::string& name, std::int64_t window,
-                                                 const std::vector<std::pair<std::int64_t, std::size_t>>& runs) {
+                                                 const std::vector<std::pair<std::int64_t, std::size_t>>& runs,
+                                                 const SavedRows& saved) {
   const std::string base = (fs::path(config.dir) / name).string(); // ends in .h5
   const std::string part = base + ".part", resume = base + ".resume";
   std::error_code ec;
@@ -323,8 +521,8 @@ Result<void> Hdf5Output::Impl::rebuild_open_file(const std::string& name, std::i
   if (!fs::exists(resume, ec)) {
     const std::string from = fs::exists(part, ec) ? part : base;
     if (!fs::exists(from, ec))
-      return fail(Errc::io, base + ".part: the file the checkpoint continues is gone; its rows before the "
-                                   "checkpoint are lost, a new file starts");
+      return fail(Errc::state_mismatch, base + ".part: the file the checkpoint continues is gone; its rows before "
+                                               "the checkpoint are lost, a new file starts");
     fs::rename(from, resume, ec);
     if (ec) return fail(Errc::io, from + ": rename to " + resume + ": " + ec.message());
     DASFLOW_TRY(fsync_path(config.dir, O_DIRECTORY));
@@ -332,46 +530,63 @@ Result<void> Hdf5Output::Impl::rebuild_open_file(const std::string& name, std::i
   std::size_t total = 0;
   for (const auto& run : runs)
     total += run.second;
-  // Probe the source in a child first: a file torn by a crash may have damaged metadata.
+  const auto finished = [&]() -> Result<void> {
+    fs::remove(resume, ec);
+    return fsync_path(config.dir, O_DIRECTORY);
+  };
+  if (runs.empty()) return finished();
+
+  // 1. Through HDF5, probed in a child first: a file torn by a crash may have damaged metadata.
+  std::string problem;
   std::vector<float> probe_row(stream.n_channels);
   auto probe = run_isolated(
       resume,
       [&]() -> Result<std::string> {
-        if (total > 0)
-          DASFLOW_TRY(read_output_rows(resume, config.format, stream.n_channels, total - 1, 1, probe_row.data()));
+        DASFLOW_TRY(read_output_rows(resume, config.format, stream.n_channels, total - 1, 1, probe_row.data()));
         return std::string{};
       },
       std::chrono::seconds(120));
-  if (!probe.ok()) {
-    const std::string damaged = base + ".damaged";
-    fs::rename(resume, damaged, ec);
-    return fail(Errc::io, probe.error().message + "; moved to " + damaged + ", its rows before the checkpoint are " +
-                              "lost, a new file starts");
-  }
-  if (runs.empty()) {
-    fs::remove(resume, ec);
-    return {};
-  }
-  const std::size_t block_rows = std::max<std::size_t>(1, kCopyBytes / (sizeof(float) * stream.n_channels));
-  std::vector<float> buffer;
-  std::size_t row = 0;
-  for (const auto& [first_index, n_rows] : runs) {
-    if (!is_open()) DASFLOW_TRY(open_file(first_index, window));
-    for (std::size_t done = 0; done < n_rows;) {
-      const std::size_t take = std::min(block_rows, n_rows - done);
-      buffer.resize(take * stream.n_channels);
-      DASFLOW_TRY(read_output_rows(resume, config.format, stream.n_channels, row, take, buffer.data()));
-      if (Result<void> r = append(buffer.data(), take, first_index + static_cast<std::int64_t>(done)); !r.ok()) {
-        abandon_file();
-        return r;
-      }
-      done += take;
-      row += take;
-      failpoint("hdf5.rebuild");
+  if (probe.ok()) {
+    const auto through_hdf5 = [&](std::size_t row0, std::size_t n, float* out) {
+      return read_output_rows(resume, config.format, stream.n_channels, row0, n, out);
+    };
+    Result<void> copied = copy_rows(window, runs, through_hdf5, saved.crc, resume);
+    if (copied.ok()) {
+      notices.push_back(
+          {false, "rebuilt " + base + ".part with its " + std::to_string(total) + " rows up to the checkpoint"});
+      return finished();
     }
+    if (copied.error().code != Errc::state_mismatch) return copied; // writing failed: .resume is kept
+    problem = copied.error().message;
+  } else {
+    problem = probe.error().message;
   }
-  fs::remove(resume, ec);
-  return fsync_path(config.dir, O_DIRECTORY);
+
+  // 2. Straight from the data chunks the checkpoint recorded, when HDF5 cannot give the rows back.
+  const bool raw_possible =
+      saved.crc && saved.chunk_rows > 0 && saved.chunk_addresses.size() * saved.chunk_rows >= total &&
+      std::all_of(saved.chunk_addresses.begin(), saved.chunk_addresses.end(), [](std::int64_t a) { return a >= 0; });
+  if (raw_possible) {
+    const int fd = ::open(resume.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(Errc::io, resume + ": open: " + std::strerror(errno));
+    const auto raw = [&](std::size_t row0, std::size_t n, float* out) {
+      return read_raw_rows(fd, resume, saved.chunk_addresses, saved.chunk_rows, stream.n_channels, row0, n, out);
+    };
+    Result<void> copied = copy_rows(window, runs, raw, saved.crc, resume);
+    ::close(fd);
+    if (copied.ok()) {
+      notices.push_back({true, "HDF5 cannot read " + resume + " (" + problem + "); its " + std::to_string(total) +
+                                   " rows up to the checkpoint were read from the data chunks the checkpoint " +
+                                   "recorded, their CRC-32 checked, and " + base + ".part rebuilt from them"});
+      return finished();
+    }
+    if (copied.error().code != Errc::state_mismatch) return copied;
+    problem += "; reading its data chunks directly: " + copied.error().message;
+  }
+  const std::string damaged = base + ".damaged";
+  fs::rename(resume, damaged, ec);
+  return fail(Errc::state_mismatch,
+              problem + "; moved to " + damaged + ", its rows before the checkpoint are " + "lost, a new file starts");
 }
 
 Hdf5Output::Hdf5Output(Hdf5OutputConfig config, StreamInfo stream, std::string pipeline_yaml,
@@ -406,6 +621,9 @@ Hdf5Output& Hdf5Output::operator=(Hdf5Output&& other) noexcept {
 Result<void> Hdf5Output::write(const ChunkView& chunk) {
   if (!impl_) return fail(Errc::internal, "hdf5 output: write on a moved-from output");
   const std::lock_guard lock(hdf5_mutex()); // netCDF and HDF5 are not thread-safe (hdf5_lock.hpp)
+  // Failures are returned with HDF5's reason, never printed: netCDF turns HDF5's printing off only
+  // once, and other HDF5 users in the process may have turned it on again since.
+  const QuietHdf5 quiet;
   Impl& s = *impl_;
   DASFLOW_TRY(s.check_config());
   if (chunk.n_channels != s.stream.n_channels)
@@ -455,9 +673,13 @@ std::string Hdf5Output::key() const {
 Result<StateTree> Hdf5Output::checkpoint() {
   if (!impl_) return fail(Errc::internal, "hdf5 output: checkpoint on a moved-from output");
   const std::lock_guard lock(hdf5_mutex());
+  const QuietHdf5 quiet;
   Impl& s = *impl_;
   // Every append ended with a flush to the kernel; fsync makes it survive a power cut too.
-  if (s.is_open()) DASFLOW_TRY(fsync_path(s.part_path, 0));
+  if (s.is_open()) {
+    DASFLOW_TRY(fsync_path(s.part_path, 0));
+    DASFLOW_TRY(s.update_chunk_addresses());
+  }
   StateTree t("hdf5-output", 1);
   t.set("key", key());
   t.set("have_previous", std::int64_t{s.have_previous});
@@ -472,12 +694,18 @@ Result<StateTree> Hdf5Output::checkpoint() {
     runs.push_back(static_cast<std::int64_t>(n));
   }
   t.set("runs", std::move(runs));
+  // The rows' CRC and where their chunks are: resume() checks what it reads back, and reads the
+  // chunks directly if HDF5 cannot read the file any more.
+  t.set("rows_crc32", static_cast<std::int64_t>(s.is_open() ? s.file_crc : 0));
+  t.set("chunk_rows", static_cast<std::int64_t>(s.is_open() ? s.file_chunk_rows : 0));
+  t.set("chunk_addresses", s.is_open() ? s.file_chunk_addresses : std::vector<std::int64_t>{});
   return t;
 }
 
 Result<void> Hdf5Output::resume(const StateTree& position) {
   if (!impl_) return fail(Errc::internal, "hdf5 output: resume on a moved-from output");
   const std::lock_guard lock(hdf5_mutex());
+  const QuietHdf5 quiet;
   Impl& s = *impl_;
   DASFLOW_TRY(s.check_config());
   if (s.is_open() || s.rows > 0) return fail(Errc::internal, "hdf5 output " + s.config.dir + ": resume after writing");
@@ -504,18 +732,29 @@ Result<void> Hdf5Output::resume(const StateTree& position) {
   if (!s.have_previous) return {};
   DASFLOW_TRY(s.delete_files_after_checkpoint(s.stream.time_ns(next_index), file));
   if (file_open == 0) return {};
-  return s.rebuild_open_file(file, window, runs);
+  Impl::SavedRows saved;
+  const auto crc = position.get_int("rows_crc32");
+  const auto chunk_rows = position.get_int("chunk_rows");
+  const auto addresses = position.get_ints("chunk_addresses");
+  if (crc.ok() && chunk_rows.ok() && addresses.ok() && *crc >= 0 && *crc <= 0xffffffffLL && *chunk_rows >= 0) {
+    saved.crc = static_cast<std::uint32_t>(*crc);
+    saved.chunk_rows = static_cast<std::size_t>(*chunk_rows);
+    saved.chunk_addresses = *addresses;
+  }
+  return s.rebuild_open_file(file, window, runs, saved);
 }
 
 Result<void> Hdf5Output::close(bool stream_complete) {
   if (!impl_) return {};
   const std::lock_guard lock(hdf5_mutex());
+  const QuietHdf5 quiet;
   return stream_complete ? impl_->finish_file() : impl_->suspend_file();
 }
 
 Result<void> Hdf5Output::change_stream(const StreamInfo& stream) {
   if (!impl_) return fail(Errc::internal, "hdf5 output: change_stream on a moved-from output");
   const std::lock_guard lock(hdf5_mutex());
+  const QuietHdf5 quiet;
   DASFLOW_TRY(impl_->finish_file());
   impl_->stream = stream;
   impl_->have_previous = false;
@@ -530,5 +769,9 @@ const std::vector<std::string>& Hdf5Output::completed_files() const {
 std::uint64_t Hdf5Output::bytes_written() const noexcept { return impl_ ? impl_->bytes : 0; }
 
 std::uint64_t Hdf5Output::rows_written() const { return impl_ ? impl_->rows : 0; }
+
+std::vector<Hdf5Output::Notice> Hdf5Output::take_notices() {
+  return impl_ ? std::exchange(impl_->notices, {}) : std::vector<Notice>{};
+}
 
 } // namespace dasflow::io

@@ -20,6 +20,9 @@ Result<ReplayConfig> parse_replay_config(const YAML::Node& node, const std::stri
   c.format = r.choice("format", "auto", {"auto", "asn", "prodml"});
   c.chunk_s = r.number("chunk", c.chunk_s);
   if (!(c.chunk_s > 0)) r.error("chunk", "must be > 0 s");
+  c.max_channels = static_cast<std::size_t>(r.integer("max_channels", 1'000'000, 1, 1'000'000));
+  c.max_chunk_bytes =
+      static_cast<std::size_t>(r.integer("max_chunk_bytes", std::int64_t{1} << 30, 1 << 20, std::int64_t{1} << 36));
   DASFLOW_TRY(r.finish());
   return c;
 }
@@ -29,6 +32,20 @@ Result<StreamInfo> Hdf5ReplaySource::open() {
   if (files.empty()) return fail(Errc::io, config_.path + ": no DAS HDF5 files (*.h5, *.hdf5) found");
   files_ = std::move(files);
   const VendorFileInfo& head = files_.front().info();
+  if (head.n_channels > config_.max_channels)
+    return fail(Errc::io, head.path + ": " + std::to_string(head.n_channels) +
+                              " channels, more than source.max_channels (" + std::to_string(config_.max_channels) +
+                              ")");
+  // A chunk is allocated whole: a file claiming a huge rate would otherwise ask for terabytes.
+  const long double chunk_bytes =
+      std::ceil(static_cast<long double>(config_.chunk_s) * static_cast<long double>(head.fs_hz)) *
+      static_cast<long double>(head.n_channels) * 4.0L;
+  if (chunk_bytes > static_cast<long double>(config_.max_chunk_bytes))
+    return fail(Errc::io, head.path + ": a chunk of " + std::to_string(config_.chunk_s) + " s at " +
+                              std::to_string(head.fs_hz) + " Hz × " + std::to_string(head.n_channels) +
+                              " channels is " + std::to_string(static_cast<double>(chunk_bytes)) +
+                              " bytes, more than " + "source.max_chunk_bytes (" +
+                              std::to_string(config_.max_chunk_bytes) + "); lower source.chunk");
   stream_.fs_hz = head.fs_hz;
   stream_.n_channels = head.n_channels;
   stream_.coords = std::make_shared<const ChannelCoords>(head.coords);

@@ -4,6 +4,7 @@
 /// guard, quiet error handling, HDF5's own reason for a failure, owned handles.
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <hdf5.h>
@@ -78,6 +79,25 @@ inline std::string hdf5_reason() {
       &reason);
   H5Eclear2(H5E_DEFAULT);
   return reason;
+}
+
+/// HDF5's messages for a failed system call read "file write failed: time = ..., filename = ...,
+/// errno = 28, error message = 'No space left on device', buf = 0x..., ...": this keeps what failed
+/// and why ("file write failed: No space left on device (errno 28)"). Other messages are returned
+/// as they are, on one line.
+inline std::string condense_hdf5_message(std::string desc) {
+  const std::size_t errno_at = desc.find("errno = ");
+  const std::size_t message_at = desc.find("error message = '");
+  if (errno_at != std::string::npos && message_at != std::string::npos) {
+    const std::size_t text_at = message_at + std::string_view("error message = '").size();
+    const std::size_t text_end = desc.find('\'', text_at);
+    const std::size_t errno_end = desc.find_first_not_of("0123456789", errno_at + 8);
+    return desc.substr(0, desc.find(':')) + ": " + desc.substr(text_at, text_end - text_at) + " (errno " +
+           desc.substr(errno_at + 8, errno_end - errno_at - 8) + ")";
+  }
+  for (char& c : desc)
+    if (c == '\n') c = ' ';
+  return desc;
 }
 
 /// An owned hid_t with the function that closes it (H5Fclose, H5Dclose, H5Sclose, ...).

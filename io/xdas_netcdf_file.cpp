@@ -7,6 +7,7 @@
 #include <netcdf.h>
 
 #include "dasflow/io/hdf5_output.hpp"
+#include "hdf5_util.hpp"
 
 namespace dasflow::io {
 
@@ -28,6 +29,47 @@ std::string nc_message(int status) {
   if (const std::string detail = hdf5_error_detail(); !detail.empty()) message += " (" + detail + ")";
   return message;
 }
+
+/// While alive, HDF5 prints no error and the reason of the first HDF5 call that fails is kept.
+/// netCDF-C reports every failure of H5Fcreate as EACCES ("Permission denied"), a full disk
+/// included, and calls HDF5 again before returning, which empties HDF5's error stack: the true
+/// reason has to be caught when HDF5 reports it.
+class FirstHdf5Error {
+public:
+  FirstHdf5Error() {
+    nc_initialize(); // netCDF sets HDF5's error reporting once, when it initialises: before this
+    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) < 0) {
+      func_ = nullptr;
+      data_ = nullptr;
+    }
+    H5Eset_auto2(H5E_DEFAULT, &FirstHdf5Error::keep, &reason_);
+  }
+  ~FirstHdf5Error() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  FirstHdf5Error(const FirstHdf5Error&) = delete;
+  FirstHdf5Error& operator=(const FirstHdf5Error&) = delete;
+
+  const std::string& reason() const noexcept { return reason_; }
+
+private:
+  static herr_t keep(hid_t stack, void* out) {
+    auto& reason = *static_cast<std::string*>(out);
+    if (!reason.empty()) return 0;
+    std::string innermost;
+    H5Ewalk2(
+        stack, H5E_WALK_DOWNWARD,
+        [](unsigned, const H5E_error2_t* err, void* text) -> herr_t {
+          if (err->desc != nullptr && err->desc[0] != '\0') *static_cast<std::string*>(text) = err->desc;
+          return 0;
+        },
+        &innermost);
+    reason = condense_hdf5_message(std::move(innermost));
+    return 0;
+  }
+
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+  std::string reason_;
+};
 
 } // namespace
 
@@ -71,8 +113,11 @@ Result<XdasNetcdfFile> XdasNetcdfFile::create(std::string path, const StreamInfo
                                               std::string_view dasflow_version, std::string_view pipeline_yaml,
                                               std::size_t chunk_rows) {
   int ncid = -1;
-  if (const int st = nc_create(path.c_str(), NC_NETCDF4 | NC_CLOBBER, &ncid); st != NC_NOERR)
-    return fail(Errc::io, path + ": nc_create: " + nc_message(st));
+  {
+    const FirstHdf5Error first;
+    if (const int st = nc_create(path.c_str(), NC_NETCDF4 | NC_CLOBBER, &ncid); st != NC_NOERR)
+      return fail(Errc::io, path + ": nc_create: " + (first.reason().empty() ? nc_message(st) : first.reason()));
+  }
   // From here the file object owns ncid and closes it on every early return.
   XdasNetcdfFile file(std::move(path), stream, ncid);
   file.next_index_ = first_index;

@@ -645,6 +645,144 @@ TEST_F(Hdf5OutputTest, ReadOnlyDirectoryIsAClearError) {
       << r.error().message;
 }
 
+// ---- Resuming the file a checkpoint left open, when that file is damaged.
+
+/// 3,000 channels: 87 rows per 1 MiB HDF5 chunk, so a few hundred rows span several chunks.
+StreamInfo wide_stream() {
+  StreamInfo s = make_stream();
+  s.n_channels = 3000;
+  return s;
+}
+
+/// Writes [first_index, first_index + n) of the wide stream in chunks of 25 rows.
+void write_wide(Hdf5Output& out, std::int64_t first_index, std::size_t n) {
+  for (std::size_t done = 0; done < n; done += 25) {
+    const TestChunk c = make_chunk(first_index + static_cast<std::int64_t>(done), std::min<std::size_t>(25, n - done),
+                                   wide_stream().n_channels);
+    const Result<void> r = out.write(c.view);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+}
+
+/// RawData or __values__ of a finished file, read with the HDF5 C API.
+std::vector<float> read_data(const std::string& path, FileFormat format) {
+  std::vector<float> values;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, kDefault);
+  EXPECT_GE(f, 0) << path;
+  if (f < 0) return values;
+  const hid_t d = H5Dopen2(f, format == FileFormat::xdas ? "/__values__" : "/Acquisition/Raw[0]/RawData", kDefault);
+  const hid_t sp = H5Dget_space(d);
+  values.resize(static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp)));
+  EXPECT_GE(H5Dread(d, H5T_NATIVE_FLOAT, kAll, kAll, kDefault, values.data()), 0);
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5Fclose(f);
+  return values;
+}
+
+void overwrite(const std::string& path, std::int64_t offset, const std::string& bytes) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(offset);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST_F(Hdf5OutputTest, CheckpointedRowsComeBackFromTheChunksWhenHdf5CannotReadTheFile) {
+  const std::int64_t first = index_at(kT36);
+  for (const FileFormat format : {FileFormat::xdas, FileFormat::prodml}) {
+    SCOPED_TRACE(format == FileFormat::xdas ? "xdas" : "prodml");
+    fs::remove_all(dir_ / "out");
+    StateTree position;
+    {
+      Hdf5Output out(config(60.0, format), wide_stream(), kPipeline, kVersion);
+      write_wide(out, first, 250);
+      auto p = out.checkpoint();
+      ASSERT_TRUE(p.ok()) << p.error().message;
+      position = std::move(p).value();
+      EXPECT_EQ(position.get_ints("chunk_addresses").value().size(), 3u); // rows 0-86, 87-173, 174-249
+      write_wide(out, first + 250, 100);                                  // after the checkpoint: trimmed by the resume
+      ASSERT_TRUE(out.close(false).ok());
+    }
+    const std::string part = out_path("das_20231027T142336.000Z.h5.part");
+    overwrite(part, 0, std::string(512, '\0')); // the superblock: HDF5 cannot even open the file
+
+    Hdf5Output out(config(60.0, format), wide_stream(), kPipeline, kVersion);
+    const Result<void> r = out.resume(position);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const auto notices = out.take_notices();
+    ASSERT_EQ(notices.size(), 1u);
+    EXPECT_TRUE(notices[0].warning);
+    EXPECT_NE(notices[0].message.find("read from the data chunks the checkpoint recorded"), std::string::npos)
+        << notices[0].message;
+    write_wide(out, first + 250, 150);
+    ASSERT_TRUE(out.close().ok());
+    EXPECT_EQ(files_in_out(), std::vector<std::string>{"das_20231027T142336.000Z.h5"});
+    const std::vector<float> values = read_data(out_path("das_20231027T142336.000Z.h5"), format);
+    ASSERT_EQ(values.size(), 400u * 3000u);
+    for (std::size_t row = 0; row < 400; ++row)
+      for (std::size_t ch = 0; ch < 3000; ch += 499)
+        ASSERT_EQ(values[row * 3000 + ch], sample_value(first + static_cast<std::int64_t>(row), ch))
+            << "row " << row << " channel " << ch;
+  }
+}
+
+TEST_F(Hdf5OutputTest, CheckpointedRowsThatChangedOnDiskAreReportedLostNotResumedWrong) {
+  const std::int64_t first = index_at(kT36);
+  StateTree position;
+  {
+    Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
+    write_wide(out, first, 100);
+    auto p = out.checkpoint();
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    position = std::move(p).value();
+    ASSERT_TRUE(out.close(false).ok());
+  }
+  // A sample of row 1 changed: HDF5 reads the file fine, the CRC does not match, nor do the chunks.
+  const std::int64_t chunk0 = position.get_ints("chunk_addresses").value().at(0);
+  overwrite(out_path("das_20231027T142336.000Z.h5.part"), chunk0 + 3000 * 4 + 8, "\x7f\x7f\x7f\x7f");
+  Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
+  const Result<void> r = out.resume(position);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::state_mismatch) << r.error().message; // lost, not worth a retry
+  EXPECT_NE(r.error().message.find("differ from those checkpointed"), std::string::npos) << r.error().message;
+  EXPECT_EQ(files_in_out(), std::vector<std::string>{"das_20231027T142336.000Z.h5.damaged"});
+}
+
+TEST_F(Hdf5OutputTest, ResumeThatCannotWriteTheRebuiltFileKeepsEverythingForTheNextTry) {
+  const std::int64_t first = index_at(kT36);
+  StateTree position;
+  {
+    Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
+    write_wide(out, first, 100);
+    auto p = out.checkpoint();
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    position = std::move(p).value();
+    ASSERT_TRUE(out.close(false).ok());
+  }
+  // An earlier resume was interrupted after the rename, and now the new file cannot be created
+  // (a directory in its place; what a full disk does, without needing one).
+  const std::string part = out_path("das_20231027T142336.000Z.h5.part");
+  fs::rename(part, out_path("das_20231027T142336.000Z.h5.resume"));
+  fs::create_directories(part);
+  {
+    Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
+    const Result<void> r = out.resume(position);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::io) << r.error().message; // the caller stops and tries again later
+    EXPECT_TRUE(fs::exists(out_path("das_20231027T142336.000Z.h5.resume")));
+  }
+  fs::remove(part);
+  Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
+  const Result<void> r = out.resume(position);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  write_wide(out, first + 100, 50);
+  ASSERT_TRUE(out.close().ok());
+  EXPECT_EQ(files_in_out(), std::vector<std::string>{"das_20231027T142336.000Z.h5"});
+  const std::vector<float> values = read_data(out_path("das_20231027T142336.000Z.h5"), FileFormat::xdas);
+  ASSERT_EQ(values.size(), 150u * 3000u);
+  for (std::size_t row = 0; row < 150; ++row)
+    ASSERT_EQ(values[row * 3000 + 7], sample_value(first + static_cast<std::int64_t>(row), 7)) << "row " << row;
+}
+
 TEST_F(Hdf5OutputTest, InvalidFileDurationIsAConfigError) {
   Hdf5Output out(config(0.0), make_stream(), kPipeline, kVersion);
   const TestChunk c = make_chunk(index_at(kT36), 5);

@@ -4,6 +4,10 @@
 
 #include "dasflow/io/vendor_hdf5.hpp"
 
+#include <yaml-cpp/yaml.h>
+
+#include "dasflow/io/hdf5_replay_source.hpp"
+
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
@@ -716,6 +720,28 @@ TEST(VendorHdf5, ProdmlErrorsSayWhatIsWrong) {
     write_prodml(dir / "times.h5", s);
     expect_refused(dir / "times.h5", "expected 10 times");
   }
+}
+
+// Limits on what a file may ask of the replay source (issue 7): refused at open() with numbers,
+// before a chunk buffer is allocated.
+TEST(ReplayLimits, TooManyChannelsOrTooLargeAChunkIsAClearError) {
+  const auto open_with = [](const std::string& yaml) {
+    auto cfg = parse_replay_config(YAML::Load(yaml), "source");
+    EXPECT_TRUE(cfg.ok()) << yaml;
+    Hdf5ReplaySource src(*cfg);
+    return src.open();
+  };
+  const std::string base = "{type: hdf5, path: " + optodas_path();
+  ASSERT_TRUE(open_with(base + "}").ok());
+  auto few = open_with(base + ", max_channels: 10}");
+  ASSERT_FALSE(few.ok());
+  EXPECT_NE(few.error().message.find("more than source.max_channels (10)"), std::string::npos) << few.error().message;
+  auto big = open_with(base + ", chunk: 100000, max_chunk_bytes: 1048576}");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("more than source.max_chunk_bytes (1048576); lower source.chunk"),
+            std::string::npos)
+      << big.error().message;
+  EXPECT_FALSE(parse_replay_config(YAML::Load(base + ", max_channels: 0}"), "source").ok());
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 /// replay source seeks to the next index, and a live source's first rows after it are a gap.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +50,17 @@ struct Metrics {
   std::atomic<double> last_checkpoint_s{0.0};    ///< how long the last save took (outputs' fsync + file)
   std::atomic<std::uint64_t> resume_problems{0}; ///< outputs that could not be brought back exactly
   std::atomic<std::uint64_t> stream_changes{0};  ///< input acquisition changes (pipeline rebuilt)
+  std::atomic<std::uint64_t> write_failures{0};  ///< output writes or closes that failed (the run stops)
+
+  /// The latest checkpoint and output failure messages ("" = none yet), for /status.
+  std::string last_checkpoint_error() const;
+  std::string last_write_error() const;
+  void set_last_checkpoint_error(std::string message);
+  void set_last_write_error(std::string message);
+
+private:
+  mutable std::mutex text_mutex_;
+  std::string last_checkpoint_error_, last_write_error_;
 };
 
 /// How the run starts.
@@ -135,6 +147,8 @@ private:
   std::string config_hash(const StreamInfo& input) const;
   void set_streams(const StreamInfo& in, const StreamInfo& out);
   void save_checkpoint(Snapshot& snapshot);
+  /// Counts a checkpoint that was not saved and logs it without flooding (see checkpoint_streak_).
+  void checkpoint_failed(const std::string& message);
   void read_loop();
   void process_loop();
   void write_loop(const std::function<void()>& on_finished);
@@ -161,6 +175,15 @@ private:
   std::atomic<bool> stop_{false};
   std::atomic<int> exit_code_{0};
   Metrics metrics_;
+  /// Checkpoints failing in a row (writer thread only). With an interval of seconds, a checkpoint
+  /// directory that stays unwritable would log a line every few seconds: the first failure is
+  /// logged, then at most one line a minute while they last, then one when a save succeeds again.
+  struct FailureStreak {
+    std::uint64_t count = 0;
+    std::chrono::steady_clock::time_point first, logged;
+  };
+  FailureStreak checkpoint_streak_;
+  std::string last_saved_checkpoint_; ///< writer thread only: where a restart would resume
   std::thread reader_, processor_, writer_;
 };
 

@@ -15,6 +15,9 @@ namespace dasflow::daemon {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitConfig = 78;
+/// EX_CANTCREAT: the checkpoint directory cannot be created or written at start-up. Not in
+/// RestartPreventExitStatus=: the cause (a volume not mounted yet, mounted read-only) may go away.
+inline constexpr int kExitCantCreate = 73;
 
 struct ServiceOptions {
   std::string config_path;

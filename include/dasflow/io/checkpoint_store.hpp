@@ -64,6 +64,11 @@ public:
 
   const std::string& dir() const noexcept { return dir_; }
 
+  /// Creates `dir` if needed and checks that files can be created in it (a probe file is created
+  /// and removed), for a start-up check: the error names the directory and the system's reason
+  /// (a parent that is a file, a read-only file system, no permission).
+  static Result<void> check_writable(const std::string& dir);
+
 private:
   /// Checkpoint files present, newest first: (sequence, path).
   Result<std::vector<std::pair<std::uint64_t, std::string>>> list() const;

@@ -22,11 +22,22 @@
 /// `dasflow_channel_first`, `dasflow_channel_step`, `dasflow_channel_dx_m`.
 ///
 /// Checkpoints (output.hpp): checkpoint() fsyncs the open `.part` and records its name, its runs
-/// of indices and its row count. resume() deletes the files this output started after that point
-/// (named by their first sample's time, so they sort after it) and rebuilds the open file from
-/// its first rows: the old file is renamed `<name>.h5.resume`, its rows up to the checkpoint are
-/// copied into a new `<name>.h5.part`, then it is deleted (an interrupted rebuild starts again
-/// from the `.resume` file). close(false) leaves the open file as `.part` for the next run.
+/// of indices and its row count, the CRC-32 of its rows and the file offsets of its data chunks.
+/// resume() deletes the files this output started after that point (named by their first sample's
+/// time, so they sort after it) and rebuilds the open file from its first rows: the old file is
+/// renamed `<name>.h5.resume`, its rows up to the checkpoint are copied into a new
+/// `<name>.h5.part` and checked against the CRC, then it is deleted (an interrupted rebuild starts
+/// again from the `.resume` file). close(false) leaves the open file as `.part` for the next run.
+///
+/// Why the chunk offsets: a flush that fails half-way (disk full, I/O error) leaves HDF5 metadata on
+/// disk that may refer to blocks never written, and HDF5 rewrites some of it in place, so the
+/// metadata of the checkpointed state is not guaranteed to survive. The data chunks are: they are
+/// unfiltered, never move once allocated, and the rows before the checkpoint were fsynced in them.
+/// When HDF5 cannot read the old file back (or reads rows with another CRC), resume() reads them
+/// from those offsets instead. Errors of resume(): rows that cannot be read back either way are
+/// Errc::state_mismatch (lost; the old file is kept as `<name>.h5.damaged`, the output continues
+/// with a new file); anything else, e.g. no room to write the new file, is Errc::io and leaves the
+/// disk as it was (the `.resume` file included), to be tried again by the next start.
 ///
 /// Not thread-safe; use from the thread that owns it (the writer thread, STYLE.md §6).
 ///
@@ -96,6 +107,15 @@ public:
   const std::vector<std::string>& completed_files() const;
   /// Rows appended to files so far (all files, including the open one).
   std::uint64_t rows_written() const;
+
+  /// Something resume() did that the operator should find in the log: files deleted, the open file
+  /// rebuilt, rows recovered without HDF5 (`warning`).
+  struct Notice {
+    bool warning = false;
+    std::string message;
+  };
+  /// The notices since the last call (then cleared).
+  std::vector<Notice> take_notices();
 
 private:
   struct Impl;

@@ -18,6 +18,10 @@ struct ReplayConfig {
   std::string path;            ///< a file or a directory of files
   std::string format = "auto"; ///< auto | asn | prodml
   double chunk_s = 1.0;        ///< chunk length handed to the pipeline
+  /// Limits on what the files may ask of this process (`max_channels`, `max_chunk_bytes`): a file
+  /// beyond them is refused at open() with the numbers, before anything is allocated for it.
+  std::size_t max_channels = 1'000'000;
+  std::size_t max_chunk_bytes = std::size_t{1} << 30; ///< rows per chunk × channels × 4 bytes
 };
 
 /// Parses `source:` keys of type hdf5; `path` names the YAML node in errors.

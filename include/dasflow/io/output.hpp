@@ -31,8 +31,12 @@ public:
   virtual Result<StateTree> checkpoint() = 0;
 
   /// Before the first write of a resumed run: discards what was written after `position` (a
-  /// checkpoint() result) and continues from it. Problems that lose data (a file gone) are
-  /// reported in the Error; the output is still usable afterwards for fresh data.
+  /// checkpoint() result) and continues from it. Errors come in two kinds. Errc::io: the disk
+  /// refused an operation (no space, read-only, ...) and nothing acknowledged was lost: what the
+  /// resume needs is still on disk, and the caller must not write (it would build on a half-done
+  /// resume) but stop, so that a later start tries again. Any other code: what the checkpoint
+  /// acknowledged is no longer on disk (a file gone or unreadable) and no retry brings it back; the
+  /// output is still usable afterwards for fresh data.
   virtual Result<void> resume(const StateTree& position) = 0;
 
   /// Ends the output. `stream_complete`: the stream is over, finish every file. Otherwise the
