@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/mount.h>
 
+#include "detection_chain.hpp"
 #include "http_get.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -322,13 +323,8 @@ std::string live_config(const fs::path& out, const fs::path& ck, long start, boo
        "source: {type: synthetic, channels: 32, fs: 500, chunk: 0.1, duration: 30, realtime: "
     << (realtime ? "true" : "false") << ",\n         start: " << start
     << ", dx: 10, event_interval: 1, event_amplitude: 12, event_frequency: 8, event_velocity: 3000}\n"
-       "pipeline:\n"
-       "  - {atom: iirfilter, order: 4, cutoff: [1.0, 20.0], btype: bandpass}\n"
-       "  - {atom: decimate, factor: 4}\n"
-       "  - {atom: stalta, method: classic, sta: 0.2, lta: 2.0}\n"
-       "  - {atom: trigger, on_threshold: 3.0, off_threshold: 1.5}\n"
-       "  - {atom: coincidence, min_channels: 5, window: 0.5}\n"
-       "outputs:\n"
+    << kDetectionChainYaml
+    << "outputs:\n"
        "  - {type: hdf5, path: "
     << out.string() << ", prefix: l, file_duration: 2}\n"
     << "  - {type: events, path: " << (out / "events.jsonl").string() << "}\n"

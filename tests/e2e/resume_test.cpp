@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include "detection_chain.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 #include "xdas_file.hpp"
@@ -40,13 +41,8 @@ std::string synthetic_config(const std::string& out, const std::string& ck, doub
        "source: {type: synthetic, channels: 48, fs: 500, chunk: 0.2, duration: 30, realtime: false,\n"
        "         start: 1700000000.3, dx: 10, event_interval: 3, event_amplitude: 12, event_frequency: 8,\n"
        "         event_velocity: 3000}\n"
-       "pipeline:\n"
-       "  - {atom: iirfilter, order: 4, cutoff: [1.0, 20.0], btype: bandpass}\n"
-       "  - {atom: decimate, factor: 4}\n"
-       "  - {atom: stalta, method: classic, sta: 0.2, lta: 2.0}\n"
-       "  - {atom: trigger, on_threshold: 3.0, off_threshold: 1.5}\n"
-       "  - {atom: coincidence, min_channels: 5, window: 0.5}\n"
-       "outputs:\n"
+    << kDetectionChainYaml
+    << "outputs:\n"
        "  - {type: hdf5, path: "
     << out << ", prefix: r, file_duration: 4}\n"
     << "  - {type: events, path: " << out << "/events.jsonl}\n"
