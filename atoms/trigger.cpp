@@ -141,6 +141,20 @@ Result<void> Trigger::restore_state(const StateTree& s) {
     ints.push_back(std::move(v));
   }
   DASFLOW_TRY_ASSIGN(peak, s.get_doubles("peak", n));
+  // A state from elsewhere (another build, a hand-edited file) must not drive process() into
+  // overflow: on_index + max_len is computed for every open event (found by fuzzing restore).
+  // Stream indices count samples since the epoch: ±2^62 is ~14,000 years at 10 MHz.
+  constexpr std::int64_t kMaxIndex = std::int64_t{1} << 62;
+  for (std::size_t c = 0; c < n; ++c) {
+    const bool flags_ok = (ints[0][c] == 0 || ints[0][c] == 1) && (ints[1][c] == 0 || ints[1][c] == 1);
+    const bool indices_ok =
+        ints[2][c] >= -kMaxIndex && ints[2][c] <= kMaxIndex && ints[3][c] >= ints[2][c] && ints[3][c] <= kMaxIndex;
+    if (!flags_ok || (ints[1][c] == 1 && !indices_ok))
+      return fail(Errc::state_mismatch, "trigger state of channel " + std::to_string(c) +
+                                            " is inconsistent (above_on " + std::to_string(ints[0][c]) + ", active " +
+                                            std::to_string(ints[1][c]) + ", on_index " + std::to_string(ints[2][c]) +
+                                            ", peak_index " + std::to_string(ints[3][c]) + ")");
+  }
   above_on_ = std::move(ints[0]);
   active_ = std::move(ints[1]);
   on_index_ = std::move(ints[2]);

@@ -20,7 +20,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDASFLOW_SA
       -DDASFLOW_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan --parallel "$(nproc)" --target dasflowd dasflow dasflow_unit_daemon_parts_test \
       dasflow_unit_control_server_test dasflow_unit_zmq_output_test dasflow_e2e_daemon_test \
-      dasflow_e2e_service_test dasflow_e2e_zmq_test dasflow_e2e_resume_test
+      dasflow_e2e_service_test dasflow_e2e_zmq_test dasflow_e2e_resume_test dasflow_e2e_fault_test
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure --parallel "$(nproc)" --timeout 900 -E '_NOT_BUILT$|^dasflow_golden_filters_test$'
 

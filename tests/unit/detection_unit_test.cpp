@@ -1,6 +1,8 @@
 // Hand-checkable cases for the detection atoms: trigger, coincidence, stalta warm-up, decimation
 // phase, select, common_mode and the pointwise maps.
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "dasflow/atoms/decimate.hpp"
@@ -50,6 +52,31 @@ TEST(Trigger, MaxLengthCapsAndNeedsANewRisingEdge) {
   EXPECT_EQ(r.events[0].decided_index, 3);
   EXPECT_EQ(r.events[1].on_index, 7);
   EXPECT_EQ(r.events[1].off_index, 7);
+}
+
+// Found by fuzz/pipeline_state_fuzz.cpp: an open event restored with on_index near INT64_MAX made
+// process() overflow computing its max_length cap. Such a state is refused at restore.
+TEST(Trigger, RestoreRefusesAnInconsistentState) {
+  auto p = pipeline("[{atom: trigger, on_threshold: 3, off_threshold: 1, max_length: 1.0}]", stream(100, 2));
+  ASSERT_NE(p, nullptr);
+  Atom& trigger = p->at(0);
+  const StateTree good = trigger.save_state();
+  ASSERT_TRUE(trigger.restore_state(good).ok());
+  constexpr std::int64_t kFar = std::numeric_limits<std::int64_t>::max();
+  const auto with = [&](std::vector<std::pair<const char*, std::vector<std::int64_t>>> fields) {
+    StateTree s = good;
+    for (auto& [name, values] : fields)
+      s.set(name, std::move(values));
+    return trigger.restore_state(s);
+  };
+  const auto far = with({{"active", {1, 0}}, {"on_index", {kFar, 0}}, {"peak_index", {kFar, 0}}});
+  ASSERT_FALSE(far.ok());
+  EXPECT_NE(far.error().message.find("trigger state of channel 0 is inconsistent"), std::string::npos)
+      << far.error().message;
+  EXPECT_FALSE(with({{"active", {1, 0}}, {"on_index", {10, 0}}, {"peak_index", {9, 0}}}).ok()); // peak before on
+  EXPECT_FALSE(with({{"active", {2, 0}}}).ok());
+  EXPECT_FALSE(with({{"above_on", {0, -1}}}).ok());
+  EXPECT_TRUE(with({{"active", {1, 0}}, {"on_index", {10, 0}}, {"peak_index", {12, 0}}}).ok());
 }
 
 TEST(Trigger, ReportsInterrogatorChannelNumbers) {
