@@ -2,7 +2,7 @@
 # Builds everything and runs every test (unit, golden, property, e2e) with CTest: first the Release
 # build; then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer; then the
 # multi-threaded parts (daemon, control server, ZeroMQ, end-to-end runs) under ThreadSanitizer;
-# then a short run of every libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS each, default 30).
+# then a short run of every libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS each, default 15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
@@ -24,4 +24,4 @@ cmake --build build-tsan --parallel "$(nproc)" --target dasflowd dasflow dasflow
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure --parallel "$(nproc)" --timeout 900 -E '_NOT_BUILT$|^dasflow_golden_filters_test$'
 
-scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

@@ -49,7 +49,11 @@ protected:
     const std::string path = dir_ / (name + ".yaml");
     std::ofstream(path) << "name: " << name << "\nsource: {type: asn, address: \"" << tcp(feed_) << "\", timeout: 2"
                         << extra_source << "}\npipeline: " << kBandpass << "\noutputs:\n"
-                        << outputs << "control: {listen: \"127.0.0.1:" << control_port << "\"}\n";
+                        << outputs << "control: {listen: \"127.0.0.1:" << control_port
+                        << "\"}\n"
+                        // These tests count every chunk: a slow moment (a loaded CI machine, TSan's
+                        // 5-10x slowdown) must not make the live source drop one.
+                        << "queue_depth: 64\n";
     return path;
   }
   std::string hdf5_out(const std::string& sub) const {
