@@ -664,6 +664,17 @@ void write_wide(Hdf5Output& out, std::int64_t first_index, std::size_t n) {
   }
 }
 
+/// A run that writes `n` wide rows from `first_index`, checkpoints, and stops with its file left
+/// open (`.part`) for the next run: the checkpoint's position of that output.
+StateTree checkpoint_then_stop(const Hdf5OutputConfig& cfg, std::int64_t first_index, std::size_t n) {
+  Hdf5Output out(cfg, wide_stream(), kPipeline, kVersion);
+  write_wide(out, first_index, n);
+  auto p = out.checkpoint();
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  EXPECT_TRUE(out.close(false).ok());
+  return p.ok() ? std::move(p).value() : StateTree();
+}
+
 /// RawData or __values__ of a finished file, read with the HDF5 C API.
 std::vector<float> read_data(const std::string& path, FileFormat format) {
   std::vector<float> values;
@@ -727,15 +738,7 @@ TEST_F(Hdf5OutputTest, CheckpointedRowsComeBackFromTheChunksWhenHdf5CannotReadTh
 
 TEST_F(Hdf5OutputTest, CheckpointedRowsThatChangedOnDiskAreReportedLostNotResumedWrong) {
   const std::int64_t first = index_at(kT36);
-  StateTree position;
-  {
-    Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
-    write_wide(out, first, 100);
-    auto p = out.checkpoint();
-    ASSERT_TRUE(p.ok()) << p.error().message;
-    position = std::move(p).value();
-    ASSERT_TRUE(out.close(false).ok());
-  }
+  const StateTree position = checkpoint_then_stop(config(60.0), first, 100);
   // A sample of row 1 changed: HDF5 reads the file fine, the CRC does not match, nor do the chunks.
   const std::int64_t chunk0 = position.get_ints("chunk_addresses").value().at(0);
   overwrite(out_path("das_20231027T142336.000Z.h5.part"), chunk0 + 3000 * 4 + 8, "\x7f\x7f\x7f\x7f");
@@ -749,15 +752,7 @@ TEST_F(Hdf5OutputTest, CheckpointedRowsThatChangedOnDiskAreReportedLostNotResume
 
 TEST_F(Hdf5OutputTest, ResumeThatCannotWriteTheRebuiltFileKeepsEverythingForTheNextTry) {
   const std::int64_t first = index_at(kT36);
-  StateTree position;
-  {
-    Hdf5Output out(config(60.0), wide_stream(), kPipeline, kVersion);
-    write_wide(out, first, 100);
-    auto p = out.checkpoint();
-    ASSERT_TRUE(p.ok()) << p.error().message;
-    position = std::move(p).value();
-    ASSERT_TRUE(out.close(false).ok());
-  }
+  const StateTree position = checkpoint_then_stop(config(60.0), first, 100);
   // An earlier resume was interrupted after the rename, and now the new file cannot be created
   // (a directory in its place; what a full disk does, without needing one).
   const std::string part = out_path("das_20231027T142336.000Z.h5.part");
