@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
-  libyaml-cpp-dev                                # config (the only dependency of dasflow_atoms)
+  libyaml-cpp-dev                                # config (dasflow_atoms' only dependency besides FFTW)
+  libfftw3-dev                                   # FFTs of the spectral atoms (fbe, spectrogram, envelope, fkfilter)
   libcli11-dev                                   # the dasflow tool's command line
   libgtest-dev libgmock-dev                      # tests
   libhdf5-dev libnetcdf-dev hdf5-tools           # vendor files, output files (xdas/CF via netCDF-C), h5dump

@@ -24,6 +24,7 @@ Atoms emit float32, so a chain's reference rounds to float32 after every atom, a
 Inputs are float32 values (dasflow's sample type) stored as float64, so the reference sees exactly
 the samples the C++ atom sees; outputs are scipy's float64 result.
 """
+import importlib.util
 import pathlib
 import sys
 
@@ -33,6 +34,11 @@ import scipy.signal as sig
 
 SEED = 20261121
 OUT = pathlib.Path(__file__).resolve().parent / "data"
+# Spectral atoms (issue 8): one module per atom family, each with
+#   cases(write_f64, flow) -> [ {name, pipeline: [atom configs], fs, first_index, input: (n, c) array,
+#                                output: (n_out, c_out) array, extra: {key: number or str}} ]
+# Each module seeds its own generator, so adding one never changes another's vectors.
+SPECTRAL_MODULES = ["golden_spectral", "golden_envelope", "golden_fkfilter", "golden_fir_fft"]
 
 
 def write_f64(name, array):
@@ -455,6 +461,20 @@ def main():
         lines.append(f"  - {{name: {name}, fs: {fmt(fs)}, first_index: {first}, n_channels: {x.shape[1]}, "
                      f"n_samples: {x.shape[0]}, n_out: {y.shape[0]}, input: {fin}, output: {fout}, "
                      f"events: \"{fev}\", n_events: {n_events}, check: {check}, pipeline: \"{pipe}\"}}")
+    lines.append("spectral:")
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    for module in SPECTRAL_MODULES:
+        if importlib.util.find_spec(module) is None:
+            continue
+        for c in importlib.import_module(module).cases(write_f64, flow):
+            x, y = np.asarray(c["input"]), np.asarray(c["output"])
+            fin = write_f64(f"{c['name']}.in.f64", x)
+            fout = write_f64(f"{c['name']}.out.f64", y)
+            pipe = "[" + ", ".join(flow(a) for a in c["pipeline"]) + "]"
+            extra = "".join(f", {k}: {fmt(v) if isinstance(v, float) else v}" for k, v in c.get("extra", {}).items())
+            lines.append(f"  - {{name: {c['name']}, fs: {fmt(c['fs'])}, first_index: {c.get('first_index', 0)}, "
+                         f"n_channels: {x.shape[1]}, n_samples: {x.shape[0]}, n_out: {y.shape[0]}, "
+                         f"out_channels: {y.shape[1]}, input: {fin}, output: {fout}, pipeline: \"{pipe}\"{extra}}}")
     (OUT / "cases.yaml").write_text("\n".join(lines) + "\n")
     print(f"wrote {len(list(OUT.glob('*.f64')))} vector files to {OUT}")
 
