@@ -9,7 +9,7 @@
 
 namespace dasflow::atoms {
 
-Decimate::Decimate(const Decimate& o) : Atom(o), config_(o.config_), fir_(o.fir_) {
+Decimate::Decimate(const Decimate& o) : Atom(o), config_(o.config_), use_fft_(o.use_fft_), fir_(o.fir_), fft_(o.fft_) {
   if (o.iir_) iir_ = std::make_unique<LFilter>(*o.iir_);
 }
 
@@ -20,6 +20,8 @@ std::unique_ptr<Atom> Decimate::from_config(ConfigReader& r) {
   c.ftype = r.choice("ftype", "fir", {"fir", "iir"});
   c.numtaps = r.integer("numtaps", 0, 1, 100'000);
   if (c.ftype == "iir" && r.has("numtaps")) r.error("numtaps", "applies only to ftype fir");
+  c.method = parse_fir_method(r.choice("method", "auto", {"auto", "direct", "fft"}));
+  if (c.ftype == "iir" && r.has("method")) r.error("method", "applies only to ftype fir");
   return std::make_unique<Decimate>(std::move(c));
 }
 
@@ -34,7 +36,11 @@ Result<StreamInfo> Decimate::configure(const StreamInfo& in) {
                                                     : static_cast<std::size_t>(20 * config_.factor + 1);
     auto taps = firwin(numtaps, {1.0 / q}, FirWindow{}, true, 2.0);
     if (!taps.ok()) return origin_.error("numtaps", taps.error().message);
-    fir_.configure(std::move(taps).value(), in.n_channels, config_.factor);
+    use_fft_ = fir_uses_fft(config_.method, numtaps, static_cast<std::size_t>(config_.factor));
+    if (use_fft_)
+      fft_.configure(std::move(taps).value(), in.n_channels);
+    else
+      fir_.configure(std::move(taps).value(), in.n_channels, config_.factor);
     iir_.reset();
     return out;
   }
@@ -55,15 +61,21 @@ Result<StreamInfo> Decimate::configure(const StreamInfo& in) {
 
 std::size_t Decimate::max_output_samples(std::size_t n_in) const noexcept {
   const auto q = static_cast<std::size_t>(config_.factor);
-  return (n_in + q - 1) / q;
+  const std::size_t n_full = use_fft_ ? fft_.max_output_samples(n_in) : n_in;
+  return (n_full + q - 1) / q;
 }
 
 Result<void> Decimate::process(const ChunkView& in, Chunk& out) {
-  if (!iir_) {
+  if (!iir_ && !use_fft_) {
     fir_.process(in, out);
   } else {
-    DASFLOW_TRY(iir_->process(in, filtered_));
-    const KeptRows kept = kept_rows(in.first_index, in.n_samples, config_.factor);
+    // Full-rate filter, then keep the rows whose absolute index is a multiple of q. The FFT path's
+    // rows lag the input by up to a block: index them by the filtered chunk's own first_index.
+    if (use_fft_)
+      fft_.process(in, filtered_);
+    else
+      DASFLOW_TRY(iir_->process(in, filtered_));
+    const KeptRows kept = kept_rows(filtered_.first_index, filtered_.n_samples, config_.factor);
     out.reshape(kept.count, in.n_channels);
     out.first_index = kept.first_index / config_.factor;
     for (std::size_t j = 0; j < kept.count; ++j)
@@ -76,6 +88,7 @@ Result<void> Decimate::process(const ChunkView& in, Chunk& out) {
 
 void Decimate::reset() noexcept {
   fir_.reset();
+  fft_.reset();
   if (iir_) iir_->reset();
 }
 
@@ -86,12 +99,18 @@ StateTree Decimate::save_state() const {
     t.add_child(iir_->save_state());
     return t;
   }
-  StateTree t = fir_.save("decimate");
+  StateTree t = use_fft_ ? fft_.save("decimate") : fir_.save("decimate");
   t.set("ftype", std::string("fir"));
   return t;
 }
 
 Result<void> Decimate::restore_state(const StateTree& s) {
+  if (use_fft_) {
+    DASFLOW_TRY_ASSIGN(ftype, s.get_string("ftype"));
+    if (ftype != "fir")
+      return fail(Errc::state_mismatch, "decimate state is for ftype " + ftype + ", the pipeline has fir");
+    return fft_.restore(s, "decimate");
+  }
   DASFLOW_TRY(s.expect("decimate", 1));
   DASFLOW_TRY_ASSIGN(ftype, s.get_string("ftype"));
   if (ftype != config_.ftype)
@@ -105,6 +124,8 @@ std::string Decimate::config_yaml() const {
   YamlFlowMap m("decimate");
   m.add("factor", config_.factor).add("ftype", config_.ftype);
   if (config_.ftype == "fir" && config_.numtaps > 0) m.add("numtaps", config_.numtaps);
+  // Written only when not auto, so configs (and checkpoint hashes) from before the key stay equal.
+  if (config_.method != FirMethod::automatic) m.add("method", fir_method_name(config_.method));
   return m.str();
 }
 

@@ -65,7 +65,8 @@ void FftPlan::configure(Direction direction, std::vector<int> dims, std::size_t 
   for (std::size_t i = 0; i < dims_.size(); ++i) {
     if (dims_[i] < 1) throw std::invalid_argument("FftPlan: non-positive dimension");
     real_size_ *= static_cast<std::size_t>(dims_[i]);
-    complex_size_ *= i + 1 < dims_.size() ? static_cast<std::size_t>(dims_[i]) : static_cast<std::size_t>(dims_[i] / 2 + 1);
+    complex_size_ *=
+        i + 1 < dims_.size() ? static_cast<std::size_t>(dims_[i]) : static_cast<std::size_t>(dims_[i] / 2 + 1);
   }
   real_.resize(0);
   real_.resize(real_size_ * howmany_);
@@ -85,8 +86,9 @@ void FftPlan::make_plan() {
                                                cdist, FFTW_ESTIMATE)
                      : fftwf_plan_many_dft_c2r(rank, dims_.data(), n, c, nullptr, 1, cdist, real_.data(), nullptr, 1,
                                                rdist, FFTW_ESTIMATE);
-  if (p == nullptr) throw std::runtime_error("FFTW could not plan a transform of " + std::to_string(real_size_) + " × " +
-                                             std::to_string(howmany_) + " points");
+  if (p == nullptr)
+    throw std::runtime_error("FFTW could not plan a transform of " + std::to_string(real_size_) + " × " +
+                             std::to_string(howmany_) + " points");
   plan_ = p;
 }
 

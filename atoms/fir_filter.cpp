@@ -27,6 +27,7 @@ std::unique_ptr<Atom> FirFilter::from_config(ConfigReader& r) {
   c.cutoff_hz = r.numbers("cutoff", true);
   c.btype = r.choice("btype", "lowpass", {"lowpass", "highpass", "bandpass", "bandstop"});
   c.window = read_window(r);
+  c.method = parse_fir_method(r.choice("method", "auto", {"auto", "direct", "fft"}));
   return std::make_unique<FirFilter>(std::move(c));
 }
 
@@ -43,14 +44,34 @@ Result<StreamInfo> FirFilter::configure(const StreamInfo& in) {
                          config_.btype + (two_edges ? " needs [low, high] in Hz" : " needs one frequency in Hz"));
   auto taps = firwin(static_cast<std::size_t>(config_.numtaps), config_.cutoff_hz, config_.window, pass_zero, in.fs_hz);
   if (!taps.ok()) return origin_.error("", taps.error().message);
-  kernel_.configure(std::move(taps).value(), in.n_channels, 1);
+  use_fft_ = fir_uses_fft(config_.method, taps->size());
+  if (use_fft_)
+    fft_.configure(std::move(taps).value(), in.n_channels);
+  else
+    kernel_.configure(std::move(taps).value(), in.n_channels, 1);
   return in;
 }
 
 Result<void> FirFilter::process(const ChunkView& in, Chunk& out) {
-  kernel_.process(in, out);
+  if (use_fft_)
+    fft_.process(in, out);
+  else
+    kernel_.process(in, out);
   pass_events(in, out);
   return {};
+}
+
+void FirFilter::reset() noexcept {
+  if (use_fft_)
+    fft_.reset();
+  else
+    kernel_.reset();
+}
+
+StateTree FirFilter::save_state() const { return use_fft_ ? fft_.save("firfilter") : kernel_.save("firfilter"); }
+
+Result<void> FirFilter::restore_state(const StateTree& s) {
+  return use_fft_ ? fft_.restore(s, "firfilter") : kernel_.restore(s, "firfilter");
 }
 
 std::string FirFilter::config_yaml() const {
@@ -58,6 +79,8 @@ std::string FirFilter::config_yaml() const {
   m.add("numtaps", config_.numtaps).add("cutoff", config_.cutoff_hz).add("btype", config_.btype);
   m.add("window", config_.window.name);
   if (config_.window.name == "kaiser") m.add("beta", config_.window.beta);
+  // Written only when not auto, so configs (and checkpoint hashes) from before the key stay equal.
+  if (config_.method != FirMethod::automatic) m.add("method", fir_method_name(config_.method));
   return m.str();
 }
 

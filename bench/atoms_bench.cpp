@@ -84,6 +84,21 @@ void BM_trigger(benchmark::State& s) { run_atom(s, "[{atom: trigger, on_threshol
 void BM_common_mode_median(benchmark::State& s) { run_atom(s, "[{atom: common_mode}]"); }
 void BM_common_mode_mean(benchmark::State& s) { run_atom(s, "[{atom: common_mode, method: mean}]"); }
 void BM_select_every_2nd(benchmark::State& s) { run_atom(s, "[{atom: select, channels: [0, 1000, 2]}]"); }
+// Spectral atoms (issue 8, docs/spectral.md): FFTW single precision, windows on the absolute grid.
+void BM_fbe_512_half_overlap_5bands(benchmark::State& s) {
+  run_atom(s, "[{atom: fbe, window: 0.512, overlap: 0.5, bands: [[0, 1], [1, 10], [10, 50], [50, 200], [200, 500]]}]");
+}
+void BM_spectrogram_256(benchmark::State& s) { run_atom(s, "[{atom: spectrogram, nperseg: 256}]"); }
+void BM_envelope_255taps(benchmark::State& s) { run_atom(s, "[{atom: envelope}]"); }
+void BM_firfilter_255taps_fft(benchmark::State& s) {
+  run_atom(s, "[{atom: firfilter, numtaps: 255, cutoff: 40, method: fft}]");
+}
+void BM_firfilter_255taps_direct(benchmark::State& s) {
+  run_atom(s, "[{atom: firfilter, numtaps: 255, cutoff: 40, method: direct}]");
+}
+void BM_fkfilter_1s_pad1(benchmark::State& s) {
+  run_atom(s, "[{atom: fkfilter, vmin: 1000, vmax: 5000, window: 1.0, pad: 1}]");
+}
 void BM_scale(benchmark::State& s) { run_atom(s, "[{atom: scale, factor: 2.5}]"); }
 /// The detection chain of the demo: counted in input channel-samples per second.
 void BM_chain_bandpass_decimate4_stalta_trigger_coincidence(benchmark::State& s) {
@@ -111,6 +126,12 @@ BENCHMARK(BM_common_mode_median) DASFLOW_CHANNELS;
 BENCHMARK(BM_common_mode_mean) DASFLOW_CHANNELS;
 BENCHMARK(BM_select_every_2nd) DASFLOW_CHANNELS;
 BENCHMARK(BM_scale) DASFLOW_CHANNELS;
+BENCHMARK(BM_fbe_512_half_overlap_5bands) DASFLOW_CHANNELS;
+BENCHMARK(BM_spectrogram_256) DASFLOW_CHANNELS;
+BENCHMARK(BM_envelope_255taps) DASFLOW_CHANNELS;
+BENCHMARK(BM_firfilter_255taps_fft) DASFLOW_CHANNELS;
+BENCHMARK(BM_firfilter_255taps_direct) DASFLOW_CHANNELS;
+BENCHMARK(BM_fkfilter_1s_pad1) DASFLOW_CHANNELS;
 BENCHMARK(BM_chain_bandpass_decimate4_stalta_trigger_coincidence) DASFLOW_CHANNELS;
 
 } // namespace

@@ -82,6 +82,7 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
   for (const OutputConfig& o : config_.outputs) {
     if (o.type == OutputConfig::Type::hdf5) {
       auto f = std::make_unique<io::Hdf5Output>(o.hdf5, out_stream_, pipeline_yaml_, DASFLOW_VERSION);
+      DASFLOW_TRY(f->check()); // before anything is written: a config error, exit 78
       files_.push_back(f.get());
       outputs_.push_back(std::move(f));
     } else if (o.type == OutputConfig::Type::events) {

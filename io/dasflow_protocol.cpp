@@ -103,6 +103,44 @@ Result<void> check_envelope(const json& j, std::string& stream, std::uint64_t& s
   return {};
 }
 
+/// The optional `spectral` object of a spectral product's data header (fbe, spectrogram).
+Result<std::shared_ptr<const SpectralAxis>> spectral_of(const json& sp, std::size_t n_channels) {
+  if (!sp.is_object()) return bad("spectral must be an object, got " + shown(sp));
+  auto axis = std::make_shared<SpectralAxis>();
+  DASFLOW_TRY_ASSIGN(kind, string_field(sp, "kind"));
+  if (kind != "bands" && kind != "frequencies")
+    return bad("spectral.kind must be \"bands\" or \"frequencies\", got " + shown(sp.at("kind")));
+  axis->kind = kind == "bands" ? SpectralAxis::Kind::bands : SpectralAxis::Kind::frequencies;
+  for (const char* name : {"low_hz", "high_hz"}) {
+    const json* list = field(sp, name);
+    if (list == nullptr || !list->is_array() || list->size() > n_channels)
+      return bad(std::string("spectral.") + name + " must be an array of at most n_channels numbers");
+    auto& dst = std::string_view(name) == "low_hz" ? axis->low_hz : axis->high_hz;
+    for (const json& v : *list) {
+      if (!v.is_number() || !std::isfinite(v.get<double>()))
+        return bad(std::string("spectral.") + name + " holds " + shown(v) + ", not a number");
+      dst.push_back(v.get<double>());
+    }
+  }
+  if (axis->low_hz.empty() || axis->low_hz.size() != axis->high_hz.size() || n_channels % axis->low_hz.size() != 0)
+    return bad("spectral.low_hz and high_hz must have the same non-zero length, dividing n_channels (" +
+               std::to_string(n_channels) + ")");
+  axis->n_locations = n_channels / axis->low_hz.size();
+  DASFLOW_TRY_ASSIGN(window, uint64_field(sp, "window_samples"));
+  DASFLOW_TRY_ASSIGN(overlap, uint64_field(sp, "overlap_samples"));
+  if (window > (std::uint64_t{1} << 32) || overlap >= std::max<std::uint64_t>(window, 1))
+    return bad("spectral.overlap_samples must be less than window_samples (at most 2^32)");
+  axis->window_samples = static_cast<std::size_t>(window);
+  axis->overlap_samples = static_cast<std::size_t>(overlap);
+  DASFLOW_TRY_ASSIGN(input_fs, double_field(sp, "input_fs"));
+  axis->input_fs_hz = input_fs;
+  DASFLOW_TRY_ASSIGN(window_name, string_field(sp, "window"));
+  axis->window_name = window_name;
+  DASFLOW_TRY_ASSIGN(unit, string_field(sp, "unit"));
+  axis->unit = unit;
+  return std::shared_ptr<const SpectralAxis>(std::move(axis));
+}
+
 Result<DataHeader> data_header_of(const json& j, const asn::Limits& limits) {
   DataHeader h;
   DASFLOW_TRY(check_envelope(j, h.stream, h.seq));
@@ -145,6 +183,10 @@ Result<DataHeader> data_header_of(const json& j, const asn::Limits& limits) {
   if (!gap) return bad("missing gap_before");
   if (!gap->is_boolean()) return bad("gap_before must be true or false, got " + shown(*gap));
   h.gap_before = gap->get<bool>();
+  if (const json* sp = field(j, "spectral")) {
+    DASFLOW_TRY_ASSIGN(axis, spectral_of(*sp, h.n_channels));
+    h.spectral = std::move(axis);
+  }
   return h;
 }
 
@@ -164,6 +206,17 @@ std::string encode_data_header(const DataHeader& h) {
   j["dx_m"] = h.dx_m;
   j["units"] = h.units;
   j["gap_before"] = h.gap_before;
+  if (h.spectral) {
+    const SpectralAxis& a = *h.spectral;
+    j["spectral"] = ojson{{"kind", a.kind == SpectralAxis::Kind::bands ? "bands" : "frequencies"},
+                          {"low_hz", a.low_hz},
+                          {"high_hz", a.high_hz},
+                          {"window_samples", a.window_samples},
+                          {"overlap_samples", a.overlap_samples},
+                          {"input_fs", a.input_fs_hz},
+                          {"window", a.window_name},
+                          {"unit", a.unit}};
+  }
   return dump(j);
 }
 
@@ -200,6 +253,7 @@ DataHeader header_of(const StreamInfo& stream, std::int64_t first_index, std::si
   h.channel_first = c.first;
   h.channel_step = c.step;
   h.dx_m = c.dx_m;
+  h.spectral = stream.spectral;
   return h;
 }
 
@@ -209,6 +263,7 @@ StreamInfo stream_of(const DataHeader& h) {
   s.origin_ns = h.origin_ns;
   s.n_channels = h.n_channels;
   s.coords = std::make_shared<const ChannelCoords>(ChannelCoords{h.channel_first, h.channel_step, h.dx_m});
+  s.spectral = h.spectral;
   return s;
 }
 

@@ -158,6 +158,12 @@ struct Hdf5Output::Impl {
     if (stream.n_channels == 0) return fail(Errc::config, where + ": stream has no channels");
     if (!stream.coords || stream.coords->step == 0)
       return fail(Errc::config, where + ": stream has no channel coordinates (or a zero channel step)");
+    if (stream.spectral && config.format == FileFormat::xdas)
+      return fail(Errc::config, where + ": format xdas holds time series only; the pipeline ends in a spectral "
+                                        "product (band energies: use format: prodml; a spectrogram cannot be "
+                                        "written to HDF5 yet, publish it with a zmq output)");
+    if (stream.spectral && stream.spectral->kind != SpectralAxis::Kind::bands)
+      return fail(Errc::config, where + ": PRODML has no layout for a spectrogram (only band energies, atom fbe)");
     return {};
   }
 
@@ -302,36 +308,55 @@ std::optional<std::int64_t> file_stamp_ms(const std::string& name, const std::st
   return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
-/// The data dataset of an output file of `format`.
-const char* data_path(FileFormat format) {
-  return format == FileFormat::xdas ? "/__values__" : "/Acquisition/Raw[0]/RawData";
+/// Where an output file keeps its rows: one dataset (xdas __values__, PRODML RawData) or, for band
+/// energies in PRODML, one FbeData[b] per band, each holding `width` of a row's columns.
+struct DataLayout {
+  std::vector<std::string> datasets;
+  std::size_t width = 0; ///< columns per dataset
+};
+
+DataLayout data_layout(FileFormat format, const StreamInfo& stream) {
+  if (format == FileFormat::xdas) return {{"/__values__"}, stream.n_channels};
+  if (stream.spectral == nullptr) return {{"/Acquisition/Raw[0]/RawData"}, stream.n_channels};
+  DataLayout l;
+  for (std::size_t b = 0; b < stream.spectral->n_bins(); ++b)
+    l.datasets.push_back("/Acquisition/Processed/Fbe[0]/FbeData[" + std::to_string(b) + "]");
+  l.width = stream.spectral->n_locations;
+  return l;
 }
 
-/// Reads rows [row0, row0 + n) of an output file's data (time-major, n_channels wide).
-Result<void> read_output_rows(const std::string& path, FileFormat format, std::size_t n_channels, std::size_t row0,
-                              std::size_t n, float* out) {
+/// Reads rows [row0, row0 + n) of an output file's data (time-major, every dataset's columns side
+/// by side).
+Result<void> read_output_rows(const std::string& path, const DataLayout& layout, std::size_t row0, std::size_t n,
+                              float* out) {
   const Hdf5Lock lock;
   const QuietHdf5 quiet;
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) return fail(Errc::io, path + ": cannot open (HDF5: " + hdf5_reason() + ")");
-  Handle set(H5Dopen2(file.get(), data_path(format), H5P_DEFAULT), H5Dclose);
-  if (!set.valid()) return fail(Errc::io, path + ": no dataset " + data_path(format));
-  Handle space(H5Dget_space(set.get()), H5Sclose);
-  hsize_t dims[2] = {0, 0};
-  if (H5Sget_simple_extent_ndims(space.get()) != 2 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 2 ||
-      dims[1] != n_channels)
-    return fail(Errc::io, path + ": " + data_path(format) + " is not rows x " + std::to_string(n_channels));
-  if (dims[0] < row0 + n)
-    return fail(Errc::io, path + ": holds " + std::to_string(dims[0]) + " rows, the checkpoint needs " +
-                              std::to_string(row0 + n));
-  if (n == 0) return {};
-  const hsize_t start[2] = {row0, 0}, count[2] = {n, n_channels};
-  if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
-    return fail(Errc::io, path + ": selecting rows failed");
-  Handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
-  if (H5Dread(set.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out) < 0)
-    return fail(Errc::io, path + ": reading rows " + std::to_string(row0) + ".." + std::to_string(row0 + n) +
-                              " failed (HDF5: " + hdf5_reason() + ")");
+  const std::size_t n_channels = layout.width * layout.datasets.size();
+  for (std::size_t b = 0; b < layout.datasets.size(); ++b) {
+    const std::string& name = layout.datasets[b];
+    Handle set(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!set.valid()) return fail(Errc::io, path + ": no dataset " + name);
+    Handle space(H5Dget_space(set.get()), H5Sclose);
+    hsize_t dims[2] = {0, 0};
+    if (H5Sget_simple_extent_ndims(space.get()) != 2 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 2 ||
+        dims[1] != layout.width)
+      return fail(Errc::io, path + ": " + name + " is not rows x " + std::to_string(layout.width));
+    if (dims[0] < row0 + n)
+      return fail(Errc::io, path + ": " + name + " holds " + std::to_string(dims[0]) + " rows, the checkpoint needs " +
+                                std::to_string(row0 + n));
+    if (n == 0) continue;
+    const hsize_t start[2] = {row0, 0}, count[2] = {n, layout.width};
+    const hsize_t mem_dims[2] = {n, n_channels}, mem_start[2] = {0, b * layout.width};
+    Handle mem(H5Screate_simple(2, mem_dims, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
+        H5Sselect_hyperslab(mem.get(), H5S_SELECT_SET, mem_start, nullptr, count, nullptr) < 0)
+      return fail(Errc::io, path + ": selecting rows failed");
+    if (H5Dread(set.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out) < 0)
+      return fail(Errc::io, path + ": reading rows " + std::to_string(row0) + ".." + std::to_string(row0 + n) + " of " +
+                                name + " failed (HDF5: " + hdf5_reason() + ")");
+  }
   return {};
 }
 
@@ -364,13 +389,12 @@ Result<hid_t> open_hdf5_file(const std::string& path) {
 
 /// File offsets of the data chunks [first, first + count) of the output file open at `path`. Each
 /// must be allocated, unfiltered and `chunk_bytes` long, i.e. hold its rows as plain float32.
-Result<std::vector<std::int64_t>> data_chunk_addresses(const std::string& path, FileFormat format,
+Result<std::vector<std::int64_t>> data_chunk_addresses(const std::string& path, const std::string& dataset,
                                                        std::size_t chunk_rows, std::size_t chunk_bytes,
                                                        std::size_t first, std::size_t count) {
   DASFLOW_TRY_ASSIGN(file, open_hdf5_file(path));
-  Handle set(H5Dopen2(file, data_path(format), H5P_DEFAULT), H5Dclose);
-  if (!set.valid())
-    return fail(Errc::io, path + ": no dataset " + data_path(format) + " (HDF5: " + hdf5_reason() + ")");
+  Handle set(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!set.valid()) return fail(Errc::io, path + ": no dataset " + dataset + " (HDF5: " + hdf5_reason() + ")");
   std::vector<std::int64_t> out;
   for (std::size_t k = first; k < first + count; ++k) {
     const std::array<hsize_t, 2> offset{static_cast<hsize_t>(k * chunk_rows), 0};
@@ -454,11 +478,15 @@ Result<void> Hdf5Output::Impl::delete_files_after_checkpoint(std::int64_t cut_ns
 Result<void> Hdf5Output::Impl::update_chunk_addresses() {
   const std::size_t n_rows = open_file_rows();
   if (!is_open() || n_rows == 0 || file_chunk_rows == 0) return {};
+  // Rows spread over several datasets (PRODML FBE) are not recoverable from one list of chunks:
+  // such a file is recovered through HDF5 or reported damaged.
+  const DataLayout layout = data_layout(config.format, stream);
+  if (layout.datasets.size() != 1) return {};
   const std::size_t needed = (n_rows + file_chunk_rows - 1) / file_chunk_rows;
   const std::size_t known = file_chunk_addresses.size();
   if (needed <= known) return {};
   DASFLOW_TRY_ASSIGN(more,
-                     data_chunk_addresses(part_path, config.format, file_chunk_rows,
+                     data_chunk_addresses(part_path, layout.datasets.front(), file_chunk_rows,
                                           file_chunk_rows * stream.n_channels * sizeof(float), known, needed - known));
   file_chunk_addresses.insert(file_chunk_addresses.end(), more.begin(), more.end());
   return {};
@@ -542,13 +570,13 @@ Result<void> Hdf5Output::Impl::rebuild_open_file(const std::string& name, std::i
   auto probe = run_isolated(
       resume,
       [&]() -> Result<std::string> {
-        DASFLOW_TRY(read_output_rows(resume, config.format, stream.n_channels, total - 1, 1, probe_row.data()));
+        DASFLOW_TRY(read_output_rows(resume, data_layout(config.format, stream), total - 1, 1, probe_row.data()));
         return std::string{};
       },
       std::chrono::seconds(120));
   if (probe.ok()) {
     const auto through_hdf5 = [&](std::size_t row0, std::size_t n, float* out) {
-      return read_output_rows(resume, config.format, stream.n_channels, row0, n, out);
+      return read_output_rows(resume, data_layout(config.format, stream), row0, n, out);
     };
     Result<void> copied = copy_rows(window, runs, through_hdf5, saved.crc, resume);
     if (copied.ok()) {
@@ -749,6 +777,11 @@ Result<void> Hdf5Output::close(bool stream_complete) {
   const std::lock_guard lock(hdf5_mutex());
   const QuietHdf5 quiet;
   return stream_complete ? impl_->finish_file() : impl_->suspend_file();
+}
+
+Result<void> Hdf5Output::check() const {
+  if (!impl_) return fail(Errc::internal, "hdf5 output: check on a moved-from output");
+  return impl_->check_config();
 }
 
 Result<void> Hdf5Output::change_stream(const StreamInfo& stream) {

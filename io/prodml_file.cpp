@@ -162,6 +162,35 @@ Result<void> put_f64(const std::string& path, hid_t loc, const char* name, doubl
   return put_scalar(path, loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v);
 }
 
+/// A float32 (time, locus) dataset growing along time, chunked along time. Returns its id (owned
+/// by the caller).
+Result<hid_t> create_rows(const std::string& p, hid_t loc, const char* name, std::int64_t m, std::size_t chunk_rows) {
+  const std::array<hsize_t, 2> dims{0, static_cast<hsize_t>(m)};
+  const std::array<hsize_t, 2> max_dims{kUnlimited, static_cast<hsize_t>(m)};
+  const std::array<hsize_t, 2> chunk{static_cast<hsize_t>(chunk_rows), static_cast<hsize_t>(m)};
+  const Handle space(H5Screate_simple(2, dims.data(), max_dims.data()), H5Sclose);
+  const Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!space.ok() || !dcpl.ok() || H5Pset_chunk(dcpl.get(), 2, chunk.data()) < 0 ||
+      H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER) < 0)
+    return h5_error(p, std::string("H5Pset_chunk(") + name + ")");
+  const hid_t id = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space.get(), kDefault, dcpl.get(), kDefault);
+  if (id < 0) return h5_error(p, std::string("H5Dcreate2(") + name + ")");
+  return id;
+}
+
+/// The int64 µs time dataset beside the rows (RawDataTime, FbeDataTime).
+Result<hid_t> create_times(const std::string& p, hid_t loc, const char* name, std::size_t chunk_rows) {
+  const hsize_t dim = 0, max_dim = kUnlimited;
+  const hsize_t chunk = std::max<hsize_t>(static_cast<hsize_t>(chunk_rows), 1024);
+  const Handle space(H5Screate_simple(1, &dim, &max_dim), H5Sclose);
+  const Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!space.ok() || !dcpl.ok() || H5Pset_chunk(dcpl.get(), 1, &chunk) < 0)
+    return h5_error(p, std::string("H5Pset_chunk(") + name + ")");
+  const hid_t id = H5Dcreate2(loc, name, H5T_STD_I64LE, space.get(), kDefault, dcpl.get(), kDefault);
+  if (id < 0) return h5_error(p, std::string("H5Dcreate2(") + name + ")");
+  return id;
+}
+
 } // namespace
 
 ProdmlFile::ProdmlFile(std::string path, const StreamInfo& stream, std::int64_t first_index)
@@ -169,8 +198,9 @@ ProdmlFile::ProdmlFile(std::string path, const StreamInfo& stream, std::int64_t 
 
 ProdmlFile::ProdmlFile(ProdmlFile&& other) noexcept
     : path_(std::move(other.path_)), stream_(std::move(other.stream_)), file_id_(std::exchange(other.file_id_, -1)),
-      data_id_(std::exchange(other.data_id_, -1)), time_id_(std::exchange(other.time_id_, -1)), n_rows_(other.n_rows_),
-      first_index_(other.first_index_), next_index_(other.next_index_), time_us_(std::move(other.time_us_)) {}
+      data_ids_(std::exchange(other.data_ids_, {})), time_id_(std::exchange(other.time_id_, -1)),
+      n_rows_(other.n_rows_), first_index_(other.first_index_), next_index_(other.next_index_),
+      time_us_(std::move(other.time_us_)) {}
 
 ProdmlFile& ProdmlFile::operator=(ProdmlFile&& other) noexcept {
   if (this != &other) {
@@ -178,7 +208,7 @@ ProdmlFile& ProdmlFile::operator=(ProdmlFile&& other) noexcept {
     path_ = std::move(other.path_);
     stream_ = std::move(other.stream_);
     file_id_ = std::exchange(other.file_id_, -1);
-    data_id_ = std::exchange(other.data_id_, -1);
+    data_ids_ = std::exchange(other.data_ids_, {});
     time_id_ = std::exchange(other.time_id_, -1);
     n_rows_ = other.n_rows_;
     first_index_ = other.first_index_;
@@ -192,7 +222,8 @@ ProdmlFile::~ProdmlFile() { release(); }
 
 void ProdmlFile::release() noexcept {
   if (time_id_ >= 0) H5Dclose(std::exchange(time_id_, -1));
-  if (data_id_ >= 0) H5Dclose(std::exchange(data_id_, -1));
+  for (const std::int64_t d : std::exchange(data_ids_, {}))
+    H5Dclose(d);
   if (file_id_ >= 0) H5Fclose(std::exchange(file_id_, -1));
   H5Eclear2(H5E_DEFAULT);
 }
@@ -208,7 +239,13 @@ Result<ProdmlFile> ProdmlFile::create(std::string path, const StreamInfo& stream
   const hid_t root = file.file_id_;
 
   const ChannelCoords& coords = *stream.coords;
-  const auto m = static_cast<std::int64_t>(stream.n_channels);
+  // A band-energy stream (fbe) goes to Processed/Fbe[0]: one FbeData[b] per band, each m loci wide.
+  const SpectralAxis* fbe = stream.spectral.get();
+  if (fbe != nullptr && fbe->kind != SpectralAxis::Kind::bands)
+    return fail(Errc::config, p + ": PRODML has no layout for a spectrogram (only band energies, atom fbe); "
+                                  "write it with format: xdas");
+  const auto m = static_cast<std::int64_t>(fbe != nullptr ? fbe->n_locations : stream.n_channels);
+  const double max_hz = (fbe != nullptr ? fbe->input_fs_hz : stream.fs_hz) / 2.0;
   const double spacing_m = static_cast<double>(coords.step) * coords.dx_m;
   const auto start_locus =
       static_cast<std::int64_t>(std::llround(static_cast<double>(coords.first) / static_cast<double>(coords.step)));
@@ -237,48 +274,61 @@ Result<ProdmlFile> ProdmlFile::create(std::string path, const StreamInfo& stream
   DASFLOW_TRY(put_f64(p, a, "SpatialSamplingInterval", spacing_m));
   DASFLOW_TRY(put_fixed_string(p, a, "SpatialSamplingIntervalUnit", "m"));
   DASFLOW_TRY(put_f64(p, a, "MinimumFrequency", 0.0));
-  DASFLOW_TRY(put_f64(p, a, "MaximumFrequency", stream.fs_hz / 2.0));
+  DASFLOW_TRY(put_f64(p, a, "MaximumFrequency", max_hz));
   DASFLOW_TRY(put_scalar(p, a, "TriggeredMeasurement", H5T_STD_U8LE, H5T_NATIVE_UINT8, std::uint8_t{0}));
 
-  const Handle raw(H5Gcreate2(a, "Raw[0]", kDefault, kDefault, kDefault), H5Gclose);
-  if (!raw.ok()) return h5_error(p, "H5Gcreate2(/Acquisition/Raw[0])");
-  const hid_t r = raw.get();
-  DASFLOW_TRY(put_i64(p, r, "NumberOfLoci", m));
-  DASFLOW_TRY(put_f64(p, r, "OutputDataRate", stream.fs_hz));
-  DASFLOW_TRY(put_scalar(p, r, "RawIndex", H5T_STD_U64LE, H5T_NATIVE_UINT64, std::uint64_t{0}));
-  DASFLOW_TRY(put_i64(p, r, "StartLocusIndex", start_locus));
-  DASFLOW_TRY(put_fixed_string(p, r, "uuid", random_uuid()));
-
-  // RawData: float32 (time, locus), growing along time, chunked along time.
-  {
-    const std::array<hsize_t, 2> dims{0, static_cast<hsize_t>(m)};
-    const std::array<hsize_t, 2> max_dims{kUnlimited, static_cast<hsize_t>(m)};
-    const std::array<hsize_t, 2> chunk{static_cast<hsize_t>(chunk_rows), static_cast<hsize_t>(m)};
-    const Handle space(H5Screate_simple(2, dims.data(), max_dims.data()), H5Sclose);
-    const Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    if (!space.ok() || !dcpl.ok() || H5Pset_chunk(dcpl.get(), 2, chunk.data()) < 0 ||
-        H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER) < 0)
-      return h5_error(p, "H5Pset_chunk(RawData)");
-    file.data_id_ = H5Dcreate2(r, "RawData", H5T_IEEE_F32LE, space.get(), kDefault, dcpl.get(), kDefault);
-    if (file.data_id_ < 0) return h5_error(p, "H5Dcreate2(RawData)");
+  if (fbe == nullptr) {
+    const Handle raw(H5Gcreate2(a, "Raw[0]", kDefault, kDefault, kDefault), H5Gclose);
+    if (!raw.ok()) return h5_error(p, "H5Gcreate2(/Acquisition/Raw[0])");
+    const hid_t r = raw.get();
+    DASFLOW_TRY(put_i64(p, r, "NumberOfLoci", m));
+    DASFLOW_TRY(put_f64(p, r, "OutputDataRate", stream.fs_hz));
+    DASFLOW_TRY(put_scalar(p, r, "RawIndex", H5T_STD_U64LE, H5T_NATIVE_UINT64, std::uint64_t{0}));
+    DASFLOW_TRY(put_i64(p, r, "StartLocusIndex", start_locus));
+    DASFLOW_TRY(put_fixed_string(p, r, "uuid", random_uuid()));
+    DASFLOW_TRY_ASSIGN(data, create_rows(p, r, "RawData", m, chunk_rows));
+    file.data_ids_.push_back(data);
+    DASFLOW_TRY_ASSIGN(times, create_times(p, r, "RawDataTime", chunk_rows));
+    file.time_id_ = times;
+  } else {
+    // As OptaSense's FBE files (data/real/das/prodml_fbe_1.h5): Processed/Fbe[0] with the transform's
+    // description, FbeData[b] (time, locus) per band with its frequency range, FbeDataTime.
+    const Handle processed(H5Gcreate2(a, "Processed", kDefault, kDefault, kDefault), H5Gclose);
+    if (!processed.ok()) return h5_error(p, "H5Gcreate2(/Acquisition/Processed)");
+    const Handle group(H5Gcreate2(processed.get(), "Fbe[0]", kDefault, kDefault, kDefault), H5Gclose);
+    if (!group.ok()) return h5_error(p, "H5Gcreate2(/Acquisition/Processed/Fbe[0])");
+    const hid_t g = group.get();
+    DASFLOW_TRY(put_i64(p, g, "NumberOfLoci", m));
+    DASFLOW_TRY(put_f64(p, g, "OutputDataRate", stream.fs_hz));
+    DASFLOW_TRY(put_i64(p, g, "StartLocusIndex", start_locus));
+    DASFLOW_TRY(put_i64(p, g, "TransformSize", static_cast<std::int64_t>(fbe->window_samples)));
+    DASFLOW_TRY(put_fixed_string(p, g, "TransformType", "FFT"));
+    DASFLOW_TRY(put_fixed_string(p, g, "WindowFunction", fbe->window_name == "hann" ? "HANNING" : fbe->window_name));
+    DASFLOW_TRY(put_i64(p, g, "WindowOverlap", static_cast<std::int64_t>(fbe->overlap_samples)));
+    DASFLOW_TRY(put_i64(p, g, "WindowSize", static_cast<std::int64_t>(fbe->window_samples)));
+    DASFLOW_TRY(put_fixed_string(p, g, "FbeDataUnit", fbe->unit));
+    DASFLOW_TRY(put_fixed_string(p, g, "uuid", random_uuid()));
+    for (std::size_t b = 0; b < fbe->n_bins(); ++b) {
+      const std::string name = "FbeData[" + std::to_string(b) + "]";
+      DASFLOW_TRY_ASSIGN(data, create_rows(p, g, name.c_str(), m, chunk_rows));
+      file.data_ids_.push_back(data);
+      DASFLOW_TRY(put_f64(p, data, "StartFrequency", fbe->low_hz[b]));
+      DASFLOW_TRY(put_f64(p, data, "EndFrequency", fbe->high_hz[b]));
+    }
+    DASFLOW_TRY_ASSIGN(times, create_times(p, g, "FbeDataTime", chunk_rows));
+    file.time_id_ = times;
   }
-  {
-    const hsize_t dim = 0, max_dim = kUnlimited;
-    const hsize_t chunk = std::max<hsize_t>(static_cast<hsize_t>(chunk_rows), 1024);
-    const Handle space(H5Screate_simple(1, &dim, &max_dim), H5Sclose);
-    const Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    if (!space.ok() || !dcpl.ok() || H5Pset_chunk(dcpl.get(), 1, &chunk) < 0)
-      return h5_error(p, "H5Pset_chunk(RawDataTime)");
-    file.time_id_ = H5Dcreate2(r, "RawDataTime", H5T_STD_I64LE, space.get(), kDefault, dcpl.get(), kDefault);
-    if (file.time_id_ < 0) return h5_error(p, "H5Dcreate2(RawDataTime)");
-  }
-  for (const hid_t d : {file.data_id_, file.time_id_}) {
+  for (const std::int64_t d : file.data_ids_) {
     DASFLOW_TRY(put_i64(p, d, "Count", 0));
     DASFLOW_TRY(put_fixed_string(p, d, "PartStartTime", start_iso));
     DASFLOW_TRY(put_fixed_string(p, d, "PartEndTime", start_iso));
     DASFLOW_TRY(put_i64(p, d, "StartIndex", first_index));
+    DASFLOW_TRY(put_dimensions(p, d));
   }
-  DASFLOW_TRY(put_dimensions(p, file.data_id_));
+  DASFLOW_TRY(put_i64(p, file.time_id_, "Count", 0));
+  DASFLOW_TRY(put_fixed_string(p, file.time_id_, "PartStartTime", start_iso));
+  DASFLOW_TRY(put_fixed_string(p, file.time_id_, "PartEndTime", start_iso));
+  DASFLOW_TRY(put_i64(p, file.time_id_, "StartIndex", first_index));
   DASFLOW_TRY(put_fixed_string(p, file.time_id_, "StartTime", start_iso));
 
   if (H5Fflush(root, H5F_SCOPE_LOCAL) < 0) return h5_error(p, "H5Fflush");
@@ -291,45 +341,53 @@ Result<void> ProdmlFile::append(const float* rows, std::size_t n_rows, std::int6
   if (first_index != next_index_)
     return fail(Errc::discontinuity, path_ + ": PRODML rows must be contiguous: got index " +
                                          std::to_string(first_index) + ", expected " + std::to_string(next_index_));
-  const auto m = static_cast<hsize_t>(stream_.n_channels);
+  const auto width = static_cast<hsize_t>(stream_.n_channels);   // columns of a row in memory
+  const auto m = width / static_cast<hsize_t>(data_ids_.size()); // loci per dataset
   const auto n0 = static_cast<hsize_t>(n_rows_);
   const auto n = static_cast<hsize_t>(n_rows);
 
-  // Rows first, then their times, then the attributes that describe them.
-  {
+  // Rows first (dataset b takes columns [b·m, (b+1)·m) of every row), then their times, then the
+  // attributes that describe them.
+  for (std::size_t b = 0; b < data_ids_.size(); ++b) {
+    const hid_t data_id = data_ids_[b];
     const std::array<hsize_t, 2> new_dims{n0 + n, m};
-    if (H5Dset_extent(data_id_, new_dims.data()) < 0) return h5_error(path_, "H5Dset_extent(RawData)");
-    const Handle file_space(H5Dget_space(data_id_), H5Sclose);
+    if (H5Dset_extent(data_id, new_dims.data()) < 0) return h5_error(path_, "H5Dset_extent(data)");
+    const Handle file_space(H5Dget_space(data_id), H5Sclose);
     const std::array<hsize_t, 2> start{n0, 0};
     const std::array<hsize_t, 2> count{n, m};
-    const Handle mem_space(H5Screate_simple(2, count.data(), nullptr), H5Sclose);
+    const std::array<hsize_t, 2> mem_dims{n, width};
+    const std::array<hsize_t, 2> mem_start{0, static_cast<hsize_t>(b) * m};
+    const Handle mem_space(H5Screate_simple(2, mem_dims.data(), nullptr), H5Sclose);
     if (!file_space.ok() || !mem_space.ok() ||
-        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0)
-      return h5_error(path_, "H5Sselect_hyperslab(RawData)");
-    if (H5Dwrite(data_id_, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), kDefault, rows) < 0)
-      return h5_error(path_, "H5Dwrite(RawData)");
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0 ||
+        H5Sselect_hyperslab(mem_space.get(), H5S_SELECT_SET, mem_start.data(), nullptr, count.data(), nullptr) < 0)
+      return h5_error(path_, "H5Sselect_hyperslab(data)");
+    if (H5Dwrite(data_id, H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), kDefault, rows) < 0)
+      return h5_error(path_, "H5Dwrite(data)");
   }
   {
     time_us_.resize(n_rows);
     for (std::size_t i = 0; i < n_rows; ++i)
       time_us_[i] = ns_to_us(stream_.time_ns(first_index + static_cast<std::int64_t>(i)));
     const hsize_t new_dim = n0 + n;
-    if (H5Dset_extent(time_id_, &new_dim) < 0) return h5_error(path_, "H5Dset_extent(RawDataTime)");
+    if (H5Dset_extent(time_id_, &new_dim) < 0) return h5_error(path_, "H5Dset_extent(times)");
     const Handle file_space(H5Dget_space(time_id_), H5Sclose);
     const Handle mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
     if (!file_space.ok() || !mem_space.ok() ||
         H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &n0, nullptr, &n, nullptr) < 0)
-      return h5_error(path_, "H5Sselect_hyperslab(RawDataTime)");
+      return h5_error(path_, "H5Sselect_hyperslab(times)");
     if (H5Dwrite(time_id_, H5T_NATIVE_INT64, mem_space.get(), file_space.get(), kDefault, time_us_.data()) < 0)
-      return h5_error(path_, "H5Dwrite(RawDataTime)");
+      return h5_error(path_, "H5Dwrite(times)");
   }
   n_rows_ += n_rows;
   next_index_ = first_index + static_cast<std::int64_t>(n_rows);
 
   const std::string end_iso = iso_us(time_us_.back());
   const auto total = static_cast<std::int64_t>(n_rows_);
-  DASFLOW_TRY(put_i64(path_, data_id_, "Count", total * static_cast<std::int64_t>(m)));
-  DASFLOW_TRY(put_fixed_string(path_, data_id_, "PartEndTime", end_iso));
+  for (const hid_t data_id : data_ids_) {
+    DASFLOW_TRY(put_i64(path_, data_id, "Count", total * static_cast<std::int64_t>(m)));
+    DASFLOW_TRY(put_fixed_string(path_, data_id, "PartEndTime", end_iso));
+  }
   DASFLOW_TRY(put_i64(path_, time_id_, "Count", total));
   DASFLOW_TRY(put_fixed_string(path_, time_id_, "PartEndTime", end_iso));
 
@@ -341,8 +399,9 @@ Result<void> ProdmlFile::close() {
   if (file_id_ < 0) return {};
   // Close everything even after a failure; report the first one.
   const char* failed = nullptr;
-  if (H5Dclose(std::exchange(time_id_, -1)) < 0) failed = "H5Dclose(RawDataTime)";
-  if (H5Dclose(std::exchange(data_id_, -1)) < 0 && failed == nullptr) failed = "H5Dclose(RawData)";
+  if (H5Dclose(std::exchange(time_id_, -1)) < 0) failed = "H5Dclose(times)";
+  for (const std::int64_t d : std::exchange(data_ids_, {}))
+    if (H5Dclose(d) < 0 && failed == nullptr) failed = "H5Dclose(data)";
   if (H5Fclose(std::exchange(file_id_, -1)) < 0 && failed == nullptr) failed = "H5Fclose";
   if (failed != nullptr) return h5_error(path_, failed);
   return {};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <netcdf.h>
 #include <nlohmann/json.hpp>
 
@@ -110,6 +111,111 @@ TEST_F(Daemon, ReplayOfARealFileEqualsThePipelineAppliedInProcess) {
   EXPECT_TRUE(bit_identical(got, want.samples, info.n_channels));
 }
 
+/// A dataset of a PRODML file as floats or int64s, with its dims (empty if absent).
+template <typename T> std::vector<T> read_h5(hid_t file, const std::string& name, std::vector<hsize_t>& dims) {
+  std::vector<T> out;
+  dims.clear();
+  const hid_t set = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+  if (set < 0) return out;
+  const hid_t space = H5Dget_space(set);
+  dims.resize(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  std::size_t n = 1;
+  for (hsize_t d : dims)
+    n *= static_cast<std::size_t>(d);
+  out.resize(n);
+  H5Dread(set, std::is_same_v<T, float> ? H5T_NATIVE_FLOAT : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+          out.data());
+  H5Sclose(space);
+  H5Dclose(set);
+  return out;
+}
+
+template <typename T> T read_h5_attr(hid_t file, const std::string& object, const char* name) {
+  T v{};
+  const hid_t a = H5Aopen_by_name(file, object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) return v;
+  H5Aread(a, std::is_same_v<T, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, &v);
+  H5Aclose(a);
+  return v;
+}
+
+TEST_F(Daemon, RealFileToFbeWritesPRODMLBandEnergies) {
+  // The real-file run: OptoDAS recording → fbe → PRODML Processed/Fbe[0], as OptaSense's
+  // FBE files (data/real/das/prodml_fbe_1.h5) lay it out, equal bit for bit to the atom in process.
+  const std::string pipeline =
+      "[{atom: fbe, window: 0.512, overlap: 0.5, bands: [[1.0, 10.0], [10.0, 50.0], [50.0, 250.0]]}]";
+  const std::string config =
+      write_config("source: {type: hdf5, path: " + kOptodas + ", chunk: 0.37}\npipeline: " + pipeline +
+                   "\noutputs:\n  - {type: hdf5, path: " + (dir_ / "out").string() +
+                   ", prefix: fbe, file_duration: 60, format: prodml}\n");
+  std::string log;
+  ASSERT_EQ(run(config, &log), 0) << log;
+  const auto written = files("out", ".h5");
+  ASSERT_EQ(written.size(), 1u) << log;
+
+  io::Hdf5ReplaySource src(io::ReplayConfig{kOptodas, "auto", 1.0});
+  auto stream = src.open();
+  ASSERT_TRUE(stream.ok()) << stream.error().message;
+  Chunk first;
+  const std::atomic<bool> stop{false};
+  ASSERT_TRUE(src.next(first, stop).ok());
+  auto file = io::VendorFile::open(kOptodas, "auto");
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const auto& info = file->info();
+  std::vector<float> x(info.n_samples * info.n_channels);
+  ASSERT_TRUE(file->read_rows(0, info.n_samples, x.data()).ok());
+  auto p = test::pipeline(pipeline, *stream);
+  ASSERT_NE(p, nullptr);
+  Recording want;
+  run_chunks(*p, x, info.n_channels, first.first_index, 0, {info.n_samples}, want);
+  const std::size_t m = info.n_channels, rows = want.n_rows;
+  ASSERT_GT(rows, 30u); // 10 s of 500 Hz in windows of 256 samples every 128
+
+  const hid_t h5 = H5Fopen(written[0].c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(h5, 0);
+  const std::string group = "/Acquisition/Processed/Fbe[0]";
+  EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "TransformSize"), 256);
+  EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "WindowSize"), 256);
+  EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "WindowOverlap"), 128);
+  EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "NumberOfLoci"), static_cast<std::int64_t>(m));
+  EXPECT_DOUBLE_EQ(read_h5_attr<double>(h5, group, "OutputDataRate"), stream->fs_hz / 128.0);
+  std::vector<hsize_t> dims;
+  const auto t_us = read_h5<std::int64_t>(h5, group + "/FbeDataTime", dims);
+  ASSERT_EQ(t_us.size(), rows);
+  for (std::size_t k = 1; k < rows; ++k)
+    EXPECT_EQ(t_us[k] - t_us[k - 1], 256'000) << k; // hop 128 samples at 500 Hz
+  const double bands[3][2] = {{1, 10}, {10, 50}, {50, 250}};
+  std::vector<float> got(rows * 3 * m);
+  for (std::size_t b = 0; b < 3; ++b) {
+    const std::string name = group + "/FbeData[" + std::to_string(b) + "]";
+    const auto band = read_h5<float>(h5, name, dims);
+    ASSERT_EQ(dims.size(), 2u) << name;
+    ASSERT_EQ(dims[0], rows);
+    ASSERT_EQ(dims[1], m);
+    EXPECT_DOUBLE_EQ(read_h5_attr<double>(h5, name, "StartFrequency"), bands[b][0]);
+    EXPECT_DOUBLE_EQ(read_h5_attr<double>(h5, name, "EndFrequency"), bands[b][1]);
+    for (std::size_t k = 0; k < rows; ++k)
+      std::copy_n(band.data() + k * m, m, got.data() + (k * 3 + b) * m);
+  }
+  H5Fclose(h5);
+  EXPECT_TRUE(bit_identical(got, want.samples, 3 * m));
+  // Energies are physical: positive, and the band holding the recording's energy is not empty.
+  EXPECT_GT(*std::max_element(got.begin(), got.end()), 0.0f);
+  EXPECT_GE(*std::min_element(got.begin(), got.end()), 0.0f);
+}
+
+TEST_F(Daemon, SpectralProductsRefuseOutputsThatCannotHoldThem) {
+  std::string log;
+  const std::string xdas =
+      write_config("source: {type: hdf5, path: " + kOptodas +
+                   "}\npipeline: [{atom: spectrogram}]\noutputs:\n  - {type: hdf5, path: " + (dir_ / "out").string() +
+                   ", prefix: s}\n");
+  EXPECT_EQ(run(xdas, &log), 78) << log;
+  EXPECT_NE(log.find("spectral"), std::string::npos) << log;
+  EXPECT_TRUE(files("out", ".h5").empty());
+}
+
 TEST_F(Daemon, WrittenFilesHaveTheDocumentedLayout) {
   const std::string config = write_config("source: {type: synthetic, channels: 6, fs: 100, chunk: 0.25, duration: 3,"
                                           " realtime: false, dx: 2.5}\n"
@@ -201,11 +307,12 @@ TEST_F(Daemon, SigtermDrainsAndLeavesOnlyCompleteFilesAndLines) {
 }
 
 TEST_F(Daemon, LiveSourceDropsWholeChunksWhenTheProcessorFallsBehind) {
-  // A 4001-tap FIR over 2000 channels costs several times real time per 0.1-s chunk: the live
-  // reader must drop (never block), count, and the processor must see the losses as gaps.
+  // A 4001-tap direct-form FIR over 2000 channels costs several times real time per 0.1-s chunk
+  // (method: direct, as auto would take the much faster FFT path): the live reader must drop (never
+  // block), count, and the processor must see the losses as gaps.
   const std::string config =
       write_config("source: {type: synthetic, channels: 2000, fs: 1000, chunk: 0.1, duration: 2, realtime: true}\n"
-                   "pipeline: [{atom: firfilter, numtaps: 4001, cutoff: 10}]\n"
+                   "pipeline: [{atom: firfilter, numtaps: 4001, cutoff: 10, method: direct}]\n"
                    "outputs: [{type: hdf5, path: " +
                    (dir_ / "out").string() +
                    ", prefix: slow, file_duration: 60}]\n"

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct SpectralCase {
   std::vector<double> input, output; ///< time-major, n_samples × n_channels and n_out × out_channels
   YAML::Node node;                   ///< the whole entry, for module-specific keys (tolerances...)
 };
+
+/// Printed by GoogleTest instead of the struct's bytes.
+inline void PrintTo(const SpectralCase& c, std::ostream* os) { *os << c.name; }
 
 /// The spectral cases whose name starts with `prefix`, in manifest order.
 inline std::vector<SpectralCase> spectral_cases(std::string_view prefix) {

@@ -36,6 +36,11 @@ struct DataHeader {
   double dx_m = 0; ///< metres per channel number
   std::string units;
   bool gap_before = false;
+  /// Spectral products only (fbe, spectrogram): `"spectral": {"kind": "bands" | "frequencies",
+  /// "low_hz": [...], "high_hz": [...], "window_samples", "overlap_samples", "input_fs", "window",
+  /// "unit"}`; columns are bin-major (bin · n_locations + location), n_locations =
+  /// n_channels / len(low_hz). Absent for time series.
+  std::shared_ptr<const SpectralAxis> spectral;
 };
 
 /// `{"protocol":"dasflow","version":1,"stream",...,"dtype":"float32","layout":"time-major",

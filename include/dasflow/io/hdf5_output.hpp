@@ -100,6 +100,9 @@ public:
   Result<void> resume(const StateTree& position) override;
   Result<void> close(bool stream_complete) override;
   /// Finishes the open file; the next rows start a file of the new stream.
+  /// Whether this output can hold the stream it was made for (rate, channels, and a spectral
+  /// product only in a layout that has room for it): Errc::config naming the output otherwise.
+  Result<void> check() const;
   Result<void> change_stream(const StreamInfo& stream) override;
   /// Sample bytes appended (rows × channels × 4) in this run.
   std::uint64_t bytes_written() const noexcept override;

@@ -27,6 +27,21 @@
 /// the nearest integer when first is not a multiple of step (the exact channel numbers are in the
 /// dasflow_* attributes). The file holds one contiguous run of samples: PRODML readers assume even
 /// sampling between PartStartTime and PartEndTime.
+///
+/// A band-energy stream (atom `fbe`, StreamInfo::spectral of kind bands) is written as PRODML's
+/// processed FBE product instead of Raw[0], laid out like OptaSense's files
+/// (data/real/das/prodml_fbe_1.h5):
+///
+/// ```
+/// /Acquisition/Processed/Fbe[0]  NumberOfLoci, OutputDataRate (1/hop), StartLocusIndex, TransformSize,
+///                                TransformType "FFT", WindowFunction "HANNING", WindowOverlap, WindowSize
+///                                (samples), FbeDataUnit, uuid
+///   FbeData[b]   float32 (time, locus) per band b, + StartFrequency, EndFrequency (Hz, f64) and the
+///                attributes of RawData above
+///   FbeDataTime  int64 µs of each window's centre, attributes as RawDataTime
+/// ```
+/// MaximumFrequency is then the Nyquist frequency of the time series the bands were computed from.
+/// A spectrogram has no PRODML layout: create() refuses it.
 
 #include <cstddef>
 #include <cstdint>
@@ -70,9 +85,9 @@ private:
 
   std::string path_;
   StreamInfo stream_;
-  std::int64_t file_id_ = -1; ///< hid_t
-  std::int64_t data_id_ = -1; ///< RawData
-  std::int64_t time_id_ = -1; ///< RawDataTime
+  std::int64_t file_id_ = -1;          ///< hid_t
+  std::vector<std::int64_t> data_ids_; ///< RawData, or FbeData[0..n_bands)
+  std::int64_t time_id_ = -1;          ///< RawDataTime or FbeDataTime
   std::size_t n_rows_ = 0;
   std::int64_t first_index_ = 0;
   std::int64_t next_index_ = 0;
