@@ -55,18 +55,36 @@ void FftConvolver::reset() noexcept {
   started_ = false;
   fill_ = 0;
   pending_ = 0;
+  next_index_ = 0;
 }
 
 void FftConvolver::process(const ChunkView& in, Chunk& out, Chunk* delayed, std::size_t delay) {
   const std::size_t nch = n_channels_;
   const std::size_t hist = taps_.size() - 1;
+  const auto l = static_cast<std::int64_t>(block_);
   if (!started_ && in.n_samples != 0) {
     // The block phase comes from the absolute index (STYLE.md §4), never from chunk positions.
-    const auto l = static_cast<std::int64_t>(block_);
     fill_ = static_cast<std::size_t>(((in.first_index % l) + l) % l);
     pending_ = 0;
     started_ = true;
+  } else if (in.n_samples != 0 && in.first_index != next_index_) {
+    // A gap the runtime let through (on_gap: continue). Like the direct form, the inputs before it
+    // stay the filter's history, as if contiguous; but the block phase follows the new index, and
+    // the (< L) outputs of the interrupted block cannot be emitted with their own indices in a
+    // chunk that continues after the gap: they are dropped.
+    const std::size_t have = hist + fill_;
+    const std::size_t fill = static_cast<std::size_t>(((in.first_index % l) + l) % l);
+    const std::size_t want = hist + fill;
+    if (want <= have) {
+      std::memmove(window_.data(), window_.data() + (have - want) * nch, want * nch * sizeof(float));
+    } else {
+      std::memmove(window_.data() + (want - have) * nch, window_.data(), have * nch * sizeof(float));
+      std::memset(window_.data(), 0, (want - have) * nch * sizeof(float));
+    }
+    fill_ = fill;
+    pending_ = 0;
   }
+  if (in.n_samples != 0) next_index_ = in.end_index();
   std::size_t n_out = 0;
   if (fill_ + in.n_samples >= block_) {
     const std::size_t rest = in.n_samples - (block_ - fill_);
@@ -141,6 +159,7 @@ StateTree FftConvolver::save(const char* kind) const {
   t.set("started", static_cast<std::int64_t>(started_ ? 1 : 0));
   t.set("fill", static_cast<std::int64_t>(fill_));
   t.set("pending", static_cast<std::int64_t>(pending_));
+  t.set("next_index", next_index_);
   // History and pending rows, float32 widened to double: exact, restored by narrowing back.
   const std::size_t n = (taps_.size() - 1 + fill_) * n_channels_;
   t.set("window", std::vector<double>(window_.begin(), window_.begin() + n));
@@ -162,6 +181,7 @@ Result<void> FftConvolver::restore(const StateTree& state, const char* kind) {
   DASFLOW_TRY_ASSIGN(started, state.get_int("started"));
   DASFLOW_TRY_ASSIGN(fill, state.get_int("fill"));
   DASFLOW_TRY_ASSIGN(pending, state.get_int("pending"));
+  DASFLOW_TRY_ASSIGN(next_index, state.get_int("next_index"));
   if (fill < 0 || fill >= block || pending < 0 || pending > fill || (started != 0 && started != 1))
     return fail(Errc::state_mismatch, std::string(kind) + " FFT state is inconsistent (fill " + std::to_string(fill) +
                                           ", pending " + std::to_string(pending) + ")");
@@ -173,6 +193,7 @@ Result<void> FftConvolver::restore(const StateTree& state, const char* kind) {
   started_ = started == 1;
   fill_ = static_cast<std::size_t>(fill);
   pending_ = static_cast<std::size_t>(pending);
+  next_index_ = next_index;
   return {};
 }
 

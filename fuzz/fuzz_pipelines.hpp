@@ -20,7 +20,7 @@
 
 namespace dasflow::fuzz {
 
-inline constexpr std::array<const char*, 2> kPipelines = {
+inline constexpr std::array<const char*, 4> kPipelines = {
     // The detection chain of config/demo.yaml.
     "[{atom: iirfilter, order: 4, cutoff: [1.0, 20.0], btype: bandpass}, {atom: decimate, factor: 4},"
     " {atom: stalta, method: classic, sta: 0.2, lta: 2.0}, {atom: trigger, on_threshold: 3.0, off_threshold: 1.5,"
@@ -30,6 +30,12 @@ inline constexpr std::array<const char*, 2> kPipelines = {
     " {atom: lfilter, b: [0.5, 0.25], a: [2.0, -1.2, 0.5]}, {atom: sosfilter, sos: [[1, 0, -1, 1, -1.4, 0.46]]},"
     " {atom: decimate, factor: 2, ftype: iir}, {atom: scale, factor: 3}, {atom: abs}, {atom: square},"
     " {atom: stalta, method: recursive, sta: 0.2, lta: 2.0}, {atom: trigger, on_threshold: 2.0, off_threshold: 1.0}]",
+    // The FFT atoms (issue 8): overlap-save FIRs, envelope, fkfilter, then band energies.
+    "[{atom: fkfilter, vmin: 50, window: 0.2, pad: 1}, {atom: firfilter, numtaps: 101, cutoff: [30.0], method: fft},"
+    " {atom: decimate, factor: 2, numtaps: 41, method: fft}, {atom: envelope, numtaps: 31},"
+    " {atom: fbe, window: 0.32, overlap: 0.75, bands: [[1, 10], [10, 50]]}, {atom: stalta, method: recursive,"
+    " sta: 0.5, lta: 2.0}]",
+    "[{atom: spectrogram, nperseg: 32, noverlap: 8}]",
 };
 
 inline constexpr std::size_t kChannels = 8;

@@ -158,12 +158,9 @@ struct Hdf5Output::Impl {
     if (stream.n_channels == 0) return fail(Errc::config, where + ": stream has no channels");
     if (!stream.coords || stream.coords->step == 0)
       return fail(Errc::config, where + ": stream has no channel coordinates (or a zero channel step)");
-    if (stream.spectral && config.format == FileFormat::xdas)
-      return fail(Errc::config, where + ": format xdas holds time series only; the pipeline ends in a spectral "
-                                        "product (band energies: use format: prodml; a spectrogram cannot be "
-                                        "written to HDF5 yet, publish it with a zmq output)");
-    if (stream.spectral && stream.spectral->kind != SpectralAxis::Kind::bands)
-      return fail(Errc::config, where + ": PRODML has no layout for a spectrogram (only band energies, atom fbe)");
+    if (stream.spectral && config.format == FileFormat::prodml && stream.spectral->kind != SpectralAxis::Kind::bands)
+      return fail(Errc::config, where + ": PRODML has no layout for a spectrogram (only band energies, atom fbe); "
+                                        "use format: xdas");
     return {};
   }
 
@@ -339,19 +336,22 @@ Result<void> read_output_rows(const std::string& path, const DataLayout& layout,
     Handle set(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
     if (!set.valid()) return fail(Errc::io, path + ": no dataset " + name);
     Handle space(H5Dget_space(set.get()), H5Sclose);
-    hsize_t dims[2] = {0, 0};
-    if (H5Sget_simple_extent_ndims(space.get()) != 2 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 2 ||
-        dims[1] != layout.width)
+    // (time, distance), or (time, frequency, distance) for a spectral product in the xdas layout.
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    hsize_t dims[3] = {0, 0, 1};
+    if (rank < 2 || rank > 3 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != rank ||
+        dims[1] * dims[2] != layout.width)
       return fail(Errc::io, path + ": " + name + " is not rows x " + std::to_string(layout.width));
     if (dims[0] < row0 + n)
       return fail(Errc::io, path + ": " + name + " holds " + std::to_string(dims[0]) + " rows, the checkpoint needs " +
                                 std::to_string(row0 + n));
     if (n == 0) continue;
-    const hsize_t start[2] = {row0, 0}, count[2] = {n, layout.width};
+    const hsize_t start[3] = {row0, 0, 0}, count[3] = {n, dims[1], dims[2]};
     const hsize_t mem_dims[2] = {n, n_channels}, mem_start[2] = {0, b * layout.width};
+    const hsize_t mem_count[2] = {n, layout.width};
     Handle mem(H5Screate_simple(2, mem_dims, nullptr), H5Sclose);
     if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
-        H5Sselect_hyperslab(mem.get(), H5S_SELECT_SET, mem_start, nullptr, count, nullptr) < 0)
+        H5Sselect_hyperslab(mem.get(), H5S_SELECT_SET, mem_start, nullptr, mem_count, nullptr) < 0)
       return fail(Errc::io, path + ": selecting rows failed");
     if (H5Dread(set.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out) < 0)
       return fail(Errc::io, path + ": reading rows " + std::to_string(row0) + ".." + std::to_string(row0 + n) + " of " +
@@ -397,7 +397,7 @@ Result<std::vector<std::int64_t>> data_chunk_addresses(const std::string& path, 
   if (!set.valid()) return fail(Errc::io, path + ": no dataset " + dataset + " (HDF5: " + hdf5_reason() + ")");
   std::vector<std::int64_t> out;
   for (std::size_t k = first; k < first + count; ++k) {
-    const std::array<hsize_t, 2> offset{static_cast<hsize_t>(k * chunk_rows), 0};
+    const std::array<hsize_t, 3> offset{static_cast<hsize_t>(k * chunk_rows), 0, 0}; // rank 2 or 3
     unsigned filters = 0;
     haddr_t address = kUndefinedAddress;
     hsize_t size = 0;

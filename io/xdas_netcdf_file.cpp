@@ -122,7 +122,11 @@ Result<XdasNetcdfFile> XdasNetcdfFile::create(std::string path, const StreamInfo
   XdasNetcdfFile file(std::move(path), stream, ncid);
   file.next_index_ = first_index;
 
-  const std::size_t m = stream.n_channels;
+  // A spectral product (fbe, spectrogram) adds a frequency axis: __values__(time, frequency,
+  // distance), whose C order is exactly the bin-major row of the stream.
+  const SpectralAxis* spectral = stream.spectral.get();
+  const std::size_t m = spectral != nullptr ? spectral->n_locations : stream.n_channels;
+  const std::size_t n_bins = spectral != nullptr ? spectral->n_bins() : 0;
   const std::size_t n_distance_points = m > 1 ? 2 : 1;
   const ChannelCoords& coords = *stream.coords;
 
@@ -144,15 +148,48 @@ Result<XdasNetcdfFile> XdasNetcdfFile::create(std::string path, const StreamInfo
   if (st == NC_NOERR)
     step("nc_def_dim(distance_points)", nc_def_dim(ncid, "distance_points", n_distance_points, &distance_points_dim));
 
+  int frequency_dim = -1, frequency_var = -1, low_var = -1, high_var = -1;
+  if (spectral != nullptr) {
+    if (st == NC_NOERR) step("nc_def_dim(frequency)", nc_def_dim(ncid, "frequency", n_bins, &frequency_dim));
+    // A dimension coordinate (xarray and xdas read it as a dense coordinate): the bin frequency of a
+    // spectrogram, the centre of each band of fbe, with the band edges beside it.
+    if (st == NC_NOERR)
+      step("nc_def_var(frequency)", nc_def_var(ncid, "frequency", NC_DOUBLE, 1, &frequency_dim, &frequency_var));
+    if (st == NC_NOERR) step("nc_put_att(frequency.units)", put_string_att(ncid, frequency_var, "units", "Hz"));
+    if (st == NC_NOERR)
+      step("nc_def_var(frequency_low)", nc_def_var(ncid, "frequency_low", NC_DOUBLE, 1, &frequency_dim, &low_var));
+    if (st == NC_NOERR)
+      step("nc_def_var(frequency_high)", nc_def_var(ncid, "frequency_high", NC_DOUBLE, 1, &frequency_dim, &high_var));
+  }
+
   // Data variable: float32, chunked along time; no fill, every row is written.
   int values_var = -1;
-  const std::array<int, 2> values_dims{time_dim, distance_dim};
+  const std::array<int, 3> values_dims = spectral != nullptr ? std::array<int, 3>{time_dim, frequency_dim, distance_dim}
+                                                             : std::array<int, 3>{time_dim, distance_dim, -1};
+  const int rank = spectral != nullptr ? 3 : 2;
   if (st == NC_NOERR)
-    step("nc_def_var(__values__)", nc_def_var(ncid, "__values__", NC_FLOAT, 2, values_dims.data(), &values_var));
-  const std::array<std::size_t, 2> values_chunks{chunk_rows, m};
+    step("nc_def_var(__values__)", nc_def_var(ncid, "__values__", NC_FLOAT, rank, values_dims.data(), &values_var));
+  const std::array<std::size_t, 3> values_chunks = spectral != nullptr
+                                                       ? std::array<std::size_t, 3>{chunk_rows, n_bins, m}
+                                                       : std::array<std::size_t, 3>{chunk_rows, m, 0};
   if (st == NC_NOERR)
     step("nc_def_var_chunking(__values__)", nc_def_var_chunking(ncid, values_var, NC_CHUNKED, values_chunks.data()));
   if (st == NC_NOERR) step("nc_def_var_fill(__values__)", nc_def_var_fill(ncid, values_var, 1, nullptr));
+  if (st == NC_NOERR && spectral != nullptr) {
+    step("nc_put_att(spectral_kind)",
+         put_string_att(ncid, values_var, "spectral_kind",
+                        spectral->kind == SpectralAxis::Kind::bands ? "band_energy" : "psd"));
+    step("nc_put_att(units)", put_string_att(ncid, values_var, "units", spectral->unit));
+    step("nc_put_att(spectral_window)", put_string_att(ncid, values_var, "spectral_window", spectral->window_name));
+    const auto window = static_cast<long long>(spectral->window_samples);
+    const auto overlap = static_cast<long long>(spectral->overlap_samples);
+    step("nc_put_att(spectral_window_samples)",
+         nc_put_att_longlong(ncid, values_var, "spectral_window_samples", NC_INT64, 1, &window));
+    step("nc_put_att(spectral_overlap_samples)",
+         nc_put_att_longlong(ncid, values_var, "spectral_overlap_samples", NC_INT64, 1, &overlap));
+    step("nc_put_att(spectral_input_fs_hz)",
+         nc_put_att_double(ncid, values_var, "spectral_input_fs_hz", NC_DOUBLE, 1, &spectral->input_fs_hz));
+  }
   if (st == NC_NOERR)
     step("nc_put_att(coordinate_interpolation)",
          put_string_att(ncid, values_var, "coordinate_interpolation",
@@ -236,6 +273,16 @@ Result<XdasNetcdfFile> XdasNetcdfFile::create(std::string path, const StreamInfo
 
   if (st == NC_NOERR) step("nc_enddef", nc_enddef(ncid));
 
+  if (spectral != nullptr) {
+    std::vector<double> centre(n_bins);
+    for (std::size_t b = 0; b < n_bins; ++b)
+      centre[b] = (spectral->low_hz[b] + spectral->high_hz[b]) / 2.0;
+    if (st == NC_NOERR) step("nc_put_var_double(frequency)", nc_put_var_double(ncid, frequency_var, centre.data()));
+    if (st == NC_NOERR)
+      step("nc_put_var_double(frequency_low)", nc_put_var_double(ncid, low_var, spectral->low_hz.data()));
+    if (st == NC_NOERR)
+      step("nc_put_var_double(frequency_high)", nc_put_var_double(ncid, high_var, spectral->high_hz.data()));
+  }
   // Fixed values: the interpolation variables (NaN, as xdas writes them) and the distance tie points.
   if (st == NC_NOERR) step("nc_put_var_double(time_interpolation)", nc_put_var_double(ncid, time_interp_var, &kNaN));
   if (st == NC_NOERR)
@@ -263,8 +310,12 @@ Result<void> XdasNetcdfFile::append(const float* rows, std::size_t n_rows, std::
     return fail(Errc::discontinuity, path_ + ": rows at index " + std::to_string(first_index) +
                                          " overlap the file, which continues at " + std::to_string(next_index_));
 
-  const std::array<std::size_t, 2> start{n_rows_, 0};
-  const std::array<std::size_t, 2> count{n_rows, stream_.n_channels};
+  // (time, distance), or (time, frequency, distance) for a spectral product: rows are whole either way.
+  const SpectralAxis* spectral = stream_.spectral.get();
+  const std::array<std::size_t, 3> start{n_rows_, 0, 0};
+  const std::array<std::size_t, 3> count =
+      spectral != nullptr ? std::array<std::size_t, 3>{n_rows, spectral->n_bins(), spectral->n_locations}
+                          : std::array<std::size_t, 3>{n_rows, stream_.n_channels, 0};
   if (const int st = nc_put_vara_float(ncid_, values_var_, start.data(), count.data(), rows); st != NC_NOERR)
     return nc_error("nc_put_vara_float", st);
 

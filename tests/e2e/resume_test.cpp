@@ -50,7 +50,8 @@ std::string synthetic_config(const std::string& out, const std::string& ck, doub
   return c.str();
 }
 
-/// A PRODML file's samples and times (/Acquisition/Raw[0]/RawData, RawDataTime) as raw bytes.
+/// A PRODML file's samples and times as raw bytes: /Acquisition/Raw[0]/RawData and RawDataTime, or
+/// for band energies every /Acquisition/Processed/Fbe[0]/FbeData[b] (concatenated) and FbeDataTime.
 std::pair<std::string, std::string> read_prodml(const fs::path& path) {
   std::pair<std::string, std::string> out;
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -58,8 +59,21 @@ std::pair<std::string, std::string> read_prodml(const fs::path& path) {
     ADD_FAILURE() << "cannot open " << path;
     return out;
   }
-  for (auto [name, type, dst] : {std::tuple{"/Acquisition/Raw[0]/RawData", H5T_NATIVE_FLOAT, &out.first},
-                                 std::tuple{"/Acquisition/Raw[0]/RawDataTime", H5T_NATIVE_INT64, &out.second}}) {
+  std::vector<std::tuple<std::string, hid_t, std::string*>> sets;
+  if (H5Lexists(f, "/Acquisition/Raw[0]/RawData", H5P_DEFAULT) > 0) {
+    sets = {{"/Acquisition/Raw[0]/RawData", H5T_NATIVE_FLOAT, &out.first},
+            {"/Acquisition/Raw[0]/RawDataTime", H5T_NATIVE_INT64, &out.second}};
+  } else {
+    const std::string fbe = "/Acquisition/Processed/Fbe[0]/";
+    for (int b = 0; H5Lexists(f, (fbe + "FbeData[" + std::to_string(b) + "]").c_str(), H5P_DEFAULT) > 0; ++b)
+      sets.emplace_back(fbe + "FbeData[" + std::to_string(b) + "]", H5T_NATIVE_FLOAT, nullptr);
+    EXPECT_FALSE(sets.empty()) << path << " holds neither Raw[0]/RawData nor Fbe[0]/FbeData[0]";
+    sets.emplace_back(fbe + "FbeDataTime", H5T_NATIVE_INT64, &out.second);
+  }
+  for (auto [name_s, type, dst_or_null] : sets) {
+    std::string band;
+    std::string* dst = dst_or_null != nullptr ? dst_or_null : &band;
+    const char* name = name_s.c_str();
     const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
     const hid_t sp = H5Dget_space(d);
     const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp));
@@ -70,6 +84,7 @@ std::pair<std::string, std::string> read_prodml(const fs::path& path) {
     }
     H5Sclose(sp);
     H5Dclose(d);
+    if (dst_or_null == nullptr) out.first += band;
   }
   H5Fclose(f);
   return out;
@@ -196,6 +211,35 @@ TEST_F(Resume, ProdmlOutputResumesExactly) {
                   {"writer.chunk:13", "hdf5.rebuild:1", "hdf5.closed:1", "writer.chunk:27", "writer.chunk:5"},
                   128 + SIGKILL);
   expect_identical(dir_ / "ref", dir_ / "out");
+}
+
+TEST_F(Resume, SpectralProductsResumeExactly) {
+  // Band energies in PRODML (Fbe[0]/FbeData[b]) and a spectrogram in the xdas layout (a 3-D
+  // __values__): trimming, rebuilding and resuming them read rows back from every dataset.
+  const auto spectral = [&](const std::string& out, const std::string& ck, const std::string& atom,
+                            const std::string& format) {
+    std::string text = synthetic_config(dir_ / out, dir_ / ck, 0);
+    const std::size_t p0 = text.find("pipeline:"), p1 = text.find("outputs:");
+    text.replace(p0, p1 - p0, "pipeline: [{atom: iirfilter, order: 2, cutoff: 5, btype: highpass}, " + atom + "]\n");
+    const std::string xdas = "prefix: r, file_duration: 4}";
+    text.replace(text.find(xdas), xdas.size(), "prefix: " + format + ", file_duration: 4, format: " + format + "}");
+    return text;
+  };
+  for (const auto& [atom, format] : {std::pair<std::string, std::string>{
+                                         "{atom: fbe, window: 0.5, bands: [[1, 10], [10, 50], [50, 250]]}", "prodml"},
+                                     {"{atom: spectrogram, nperseg: 64, noverlap: 16}", "xdas"}}) {
+    SCOPED_TRACE(atom);
+    fs::remove_all(dir_ / "ref");
+    fs::remove_all(dir_ / "ref_ck");
+    fs::remove_all(dir_ / "out");
+    fs::remove_all(dir_ / "ck");
+    std::string log;
+    ASSERT_EQ(run(write("ref.yaml", spectral("ref", "ref_ck", atom, format)), "", &log), 0) << log;
+    run_interrupted(write("run.yaml", spectral("out", "ck", atom, format)),
+                    {"writer.chunk:13", "hdf5.rebuild:1", "hdf5.closed:1", "writer.chunk:27", "writer.chunk:5"},
+                    128 + SIGKILL);
+    expect_identical(dir_ / "ref", dir_ / "out");
+  }
 }
 
 TEST_F(Resume, SigtermStopsAndTheNextRunContinues) {

@@ -11,10 +11,13 @@
 
 namespace dasflow::test {
 
-/// `__values__` of an xdas/CF file, plus its time tie points.
+/// `__values__` of an xdas/CF file (time, distance) or, for a spectral product, (time, frequency,
+/// distance), plus its time tie points and frequency coordinate.
 struct XdasFile {
   std::vector<float> values;
   std::size_t n_time = 0, n_distance = 0;
+  std::size_t n_frequency = 1;   ///< 1 for a time series
+  std::vector<double> frequency; ///< the `frequency` coordinate (spectral products only)
   std::vector<long long> time_indices, time_values;
   std::string conventions;
 };
@@ -26,12 +29,22 @@ inline XdasFile read_xdas(const std::filesystem::path& path) {
     ADD_FAILURE() << "netCDF cannot open " << path;
     return f;
   }
-  int var = -1, dims[2] = {-1, -1};
+  int var = -1, rank = 0, dims[3] = {-1, -1, -1};
   EXPECT_EQ(nc_inq_varid(nc, "__values__", &var), NC_NOERR) << path;
+  EXPECT_EQ(nc_inq_varndims(nc, var, &rank), NC_NOERR);
+  EXPECT_TRUE(rank == 2 || rank == 3) << path << ": __values__ has rank " << rank;
+  if (rank != 2 && rank != 3) rank = 2;
   EXPECT_EQ(nc_inq_vardimid(nc, var, dims), NC_NOERR);
   nc_inq_dimlen(nc, dims[0], &f.n_time);
-  nc_inq_dimlen(nc, dims[1], &f.n_distance);
-  f.values.resize(f.n_time * f.n_distance);
+  nc_inq_dimlen(nc, dims[rank - 1], &f.n_distance);
+  if (rank == 3) {
+    nc_inq_dimlen(nc, dims[1], &f.n_frequency);
+    int fv = -1;
+    f.frequency.resize(f.n_frequency);
+    EXPECT_EQ(nc_inq_varid(nc, "frequency", &fv), NC_NOERR) << path;
+    EXPECT_EQ(nc_get_var_double(nc, fv, f.frequency.data()), NC_NOERR) << path;
+  }
+  f.values.resize(f.n_time * f.n_frequency * f.n_distance);
   EXPECT_EQ(nc_get_var_float(nc, var, f.values.data()), NC_NOERR);
   for (auto [name, dst] : {std::pair{"time_indices", &f.time_indices}, std::pair{"time_values", &f.time_values}}) {
     int v = -1, d = -1;

@@ -137,6 +137,38 @@ TEST(FftConvolver, FftAndDirectAgreeRowForRowWithinTheBound) {
   }
 }
 
+TEST(FftConvolver, AGapKeepsEveryOutputAtItsOwnInputsIndex) {
+  // on_gap: continue hands the atom a chunk that does not follow the previous one. The direct form
+  // filters across it as if contiguous, each output at its input's index. The FFT path must never
+  // stamp a pre-gap output with a post-gap index, and after the gap must equal the direct form.
+  const std::size_t nch = 3, rows = 3000, cut = 1234;
+  const std::int64_t first = 5'000'003, resume = first + 777 + static_cast<std::int64_t>(cut);
+  const auto x = noise(rows, nch, 5);
+  auto direct = pipeline(fir_yaml(257, "direct"), stream(100.0, nch));
+  auto fft = pipeline(fir_yaml(257, "fft"), stream(100.0, nch));
+  ASSERT_TRUE(direct && fft);
+  Recording d, pre, post;
+  run_chunks(*direct, x, nch, first, 0, {cut}, d);
+  run_chunks(*direct, x, nch, resume - static_cast<std::int64_t>(cut), cut, {rows - cut}, d);
+  run_chunks(*fft, x, nch, first, 0, {cut}, pre);
+  run_chunks(*fft, x, nch, resume - static_cast<std::int64_t>(cut), cut, {rows - cut}, post);
+  // Before the gap: a run of pre-gap indices (the interrupted block's rows are dropped).
+  ASSERT_EQ(pre.first_indices.size(), 1u);
+  EXPECT_EQ(pre.first_indices[0], first);
+  EXPECT_LE(pre.first_indices[0] + static_cast<std::int64_t>(pre.n_rows), first + static_cast<std::int64_t>(cut));
+  // After it: starting exactly at the first post-gap input, equal to the direct form there.
+  ASSERT_EQ(post.first_indices.size(), 1u);
+  EXPECT_EQ(post.first_indices[0], resume);
+  ASSERT_GT(post.n_rows, 1000u);
+  double ref2 = 0, err2 = 0;
+  for (std::size_t i = 0; i < post.n_rows * nch; ++i) {
+    const double w = d.samples[cut * nch + i], e = post.samples[i] - w;
+    ref2 += w * w;
+    err2 += e * e;
+  }
+  EXPECT_LT(std::sqrt(err2 / ref2), 1e-5);
+}
+
 TEST(FftConvolver, DecimateFftKeepsTheSameRowsAsDirect) {
   const std::size_t nch = 3, rows = 5000;
   const auto x = noise(rows, nch, 12);

@@ -19,10 +19,11 @@
 /// than the direct path (on top of the filter's own group delay). A chunk of n rows yields between
 /// 0 and n + L − 1 rows; the output stream stays continuous.
 ///
-/// Gaps: like the direct form under `on_gap: continue`, the engine treats its input as contiguous and
-/// labels outputs by the input's indices (first output row = in.first_index − pending rows). Across a
-/// gap the (< L) rows still pending from before it are therefore emitted with indices just before
-/// the new segment, i.e. shifted by the gap length; under `on_gap: reset`, reset() drops them.
+/// Gaps (`on_gap: continue`): like the direct form, the inputs before a gap stay the filter's
+/// history as if contiguous, and every output keeps its own input's index. The block phase follows
+/// the new index; the (< L) outputs of the block the gap interrupted cannot be emitted with their
+/// own indices in a chunk that continues after the gap, so they are dropped. Under
+/// `on_gap: reset`, reset() starts afresh.
 /// Finite streams likewise end with their last < L outputs unemitted (there is no flush: a flushed
 /// block would differ in rounding from the complete one and break resume == uninterrupted).
 ///
@@ -31,7 +32,7 @@
 ///
 /// State: the M − 1 inputs before the current block plus the f pending inputs of the block, as
 /// float32 (exact), (M − 1 + f) × n_channels values, f < L; plus f and the number of outputs
-/// still to emit from this block.
+/// still to emit from this block, and the next expected input index.
 
 #include <complex>
 #include <cstdint>
@@ -88,6 +89,7 @@ private:
   bool started_ = false;        ///< the block phase is known (set by the first chunk after reset)
   std::size_t fill_ = 0;        ///< rows of the current block received: absolute index mod L
   std::size_t pending_ = 0;     ///< of those, rows whose outputs are still to emit (< fill_ only at start)
+  std::int64_t next_index_ = 0; ///< absolute index the next input row should have (gap detection)
 };
 
 } // namespace dasflow::atoms

@@ -22,6 +22,13 @@
 ///         int64 dasflow_channel_first, int64 dasflow_channel_step, double dasflow_channel_dx_m
 /// ```
 ///
+/// A spectral product (StreamInfo::spectral: fbe, spectrogram) adds `frequency = n_bins`:
+/// `__values__(time, frequency, distance)` (the bin-major row is its C order), chunked
+/// (chunk_rows, n_bins, m) with m = n_locations; `double frequency(frequency)` (Hz: the bin, or the
+/// band centre), `frequency_low`, `frequency_high` (band edges), and on `__values__` the attributes
+/// spectral_kind ("psd" | "band_energy"), units, spectral_window, spectral_window_samples,
+/// spectral_overlap_samples, spectral_input_fs_hz. xdas reads `frequency` as a dense coordinate.
+///
 /// Tie points: each run of contiguous absolute indices (a segment) contributes its first and last
 /// row (one point if it has one row), so a gap inside the file adds a pair and every time is exact
 /// on the stream's grid (StreamInfo::time_ns). They are rewritten after every append, so the file
