@@ -105,17 +105,18 @@ Result<void> Fbe::process(const ChunkView& in, Chunk& out) {
   const std::size_t n_bands = first_bin_.size(), nch = n_channels_, bins = engine_.n_bins();
   out.reshape(engine_.max_segments(in.n_samples), n_bands * nch);
   std::size_t row = 0;
-  out.first_index = engine_.process(in, [&](std::int64_t, const double* psd) {
-    float* y = out.row(row++);
-    for (std::size_t c = 0; c < nch; ++c) {
-      const double* p = psd + c * bins;
+  out.first_index = engine_.process(in, [&](std::size_t r, std::size_t c0, std::size_t nb, const double* psd) {
+    float* y = out.row(r);
+    for (std::size_t j = 0; j < nb; ++j) {
+      const double* p = psd + j * bins;
       for (std::size_t b = 0; b < n_bands; ++b) {
         double e = 0.0;
         for (std::size_t f = first_bin_[b]; f < end_bin_[b]; ++f)
           e += p[f]; // in frequency order, as numpy's sum over a short contiguous slice
-        y[b * nch + c] = static_cast<float>(e * bin_width_hz_);
+        y[b * nch + c0 + j] = static_cast<float>(e * bin_width_hz_);
       }
     }
+    row = r + 1;
   });
   out.reshape(row, n_bands * nch);
   pass_events(in, out);

@@ -27,8 +27,8 @@ void SlidingSpectrum::configure(Setup setup) {
   scale_ = 1.0 / (setup_.fs_hz * sum_w2);
   group_ = std::min(kGroupChannels, std::max<std::size_t>(setup_.n_channels, 1));
   fft_.configure(FftPlan::Direction::real_to_complex, {static_cast<int>(setup_.nperseg)}, group_);
-  psd_.assign(setup_.n_channels * n_bins(), 0.0);
-  seg_.assign(setup_.nperseg, 0.0);
+  psd_.assign(group_ * n_bins(), 0.0);
+  mean_.assign(group_, 0.0);
   pending_.resize(0);
   reset();
 }
@@ -69,8 +69,7 @@ std::int64_t SlidingSpectrum::process(const ChunkView& in, const Sink& sink) {
   std::int64_t k = k_first;
   for (; k * hop + n <= end; ++k) {
     const auto row = static_cast<std::size_t>(k * hop - pending_first_);
-    compute_segment(ext_.data() + row * nch, psd_.data());
-    sink(k, psd_.data());
+    compute_segment(ext_.data() + row * nch, static_cast<std::size_t>(k - k_first), sink);
   }
   // Keep the rows from the next segment's start (all of them if it starts before the buffer).
   const std::int64_t keep_from = std::max(k * hop, pending_first_);
@@ -82,31 +81,36 @@ std::int64_t SlidingSpectrum::process(const ChunkView& in, const Sink& sink) {
   return k_first;
 }
 
-void SlidingSpectrum::compute_segment(const float* first_row, double* psd) {
+void SlidingSpectrum::compute_segment(const float* first_row, std::size_t row, const Sink& sink) {
   const std::size_t nch = setup_.n_channels, n = setup_.nperseg, bins = n_bins();
   const double* w = setup_.window.data();
+  double* mean = mean_.data();
   for (std::size_t c0 = 0; c0 < nch; c0 += group_) {
     const std::size_t nb = std::min(group_, nch - c0);
-    for (std::size_t j = 0; j < group_; ++j) {
-      float* dst = fft_.real(j);
-      if (j >= nb) { // the last group's unused transforms: zeros, never read back
-        std::fill(dst, dst + n, 0.0f);
-        continue;
+    // Rows are read whole (nb contiguous channels) and scattered into the plan's rows; each
+    // channel's arithmetic is still one fixed sequence in time order.
+    std::fill(mean, mean + nb, 0.0);
+    if (setup_.detrend_constant) {
+      for (std::size_t t = 0; t < n; ++t) {
+        const float* x = first_row + t * nch + c0;
+        for (std::size_t j = 0; j < nb; ++j)
+          mean[j] += static_cast<double>(x[j]);
       }
-      const float* src = first_row + c0 + j;
-      double mean = 0.0;
-      if (setup_.detrend_constant) {
-        for (std::size_t t = 0; t < n; ++t)
-          mean += static_cast<double>(src[t * nch]); // in time order: fixed for every chunking
-        mean /= static_cast<double>(n);
-      }
-      for (std::size_t t = 0; t < n; ++t)
-        dst[t] = static_cast<float>((static_cast<double>(src[t * nch]) - mean) * w[t]);
+      for (std::size_t j = 0; j < nb; ++j)
+        mean[j] /= static_cast<double>(n);
     }
+    for (std::size_t t = 0; t < n; ++t) {
+      const float* x = first_row + t * nch + c0;
+      const double wt = w[t];
+      for (std::size_t j = 0; j < nb; ++j)
+        fft_.real(j)[t] = static_cast<float>((static_cast<double>(x[j]) - mean[j]) * wt);
+    }
+    for (std::size_t j = nb; j < group_; ++j) // the last group's unused transforms: zeros, never read
+      std::fill(fft_.real(j), fft_.real(j) + n, 0.0f);
     fft_.execute();
     for (std::size_t j = 0; j < nb; ++j) {
       const std::complex<float>* X = fft_.complex(j);
-      double* p = psd + (c0 + j) * bins;
+      double* p = psd_.data() + j * bins;
       for (std::size_t f = 0; f < bins; ++f) {
         const double re = X[f].real(), im = X[f].imag();
         double v = (re * re + im * im) * scale_;
@@ -115,6 +119,7 @@ void SlidingSpectrum::compute_segment(const float* first_row, double* psd) {
         p[f] = v;
       }
     }
+    sink(row, c0, nb, psd_.data());
   }
 }
 

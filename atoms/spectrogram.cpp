@@ -69,11 +69,12 @@ Result<void> Spectrogram::process(const ChunkView& in, Chunk& out) {
   const std::size_t bins = engine_.n_bins(), nch = n_channels_;
   out.reshape(engine_.max_segments(in.n_samples), bins * nch);
   std::size_t row = 0;
-  out.first_index = engine_.process(in, [&](std::int64_t, const double* psd) {
-    float* y = out.row(row++);
-    for (std::size_t c = 0; c < nch; ++c)
-      for (std::size_t f = 0; f < bins; ++f)
-        y[f * nch + c] = static_cast<float>(psd[c * bins + f]);
+  out.first_index = engine_.process(in, [&](std::size_t r, std::size_t c0, std::size_t nb, const double* psd) {
+    float* y = out.row(r);
+    for (std::size_t f = 0; f < bins; ++f)
+      for (std::size_t j = 0; j < nb; ++j)
+        y[f * nch + c0 + j] = static_cast<float>(psd[j * bins + f]);
+    row = r + 1;
   });
   out.reshape(row, bins * nch);
   pass_events(in, out);

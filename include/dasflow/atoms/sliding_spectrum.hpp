@@ -14,9 +14,9 @@
 /// start no complete segment are dropped. State: the input rows of the segment still being filled
 /// (fewer than n) — the float32 samples themselves.
 ///
-/// Arithmetic: detrend and window in double, rounded to float32 for FFTW's single-precision r2c,
-/// |X|² and the scaling in double. Channels go through FFTW in fixed groups (the same groups for
-/// every segment), so a channel's result never depends on chunk sizes.
+/// Arithmetic (per channel, in a fixed order): the mean summed in time order, detrend and window in double, rounded to
+/// float32 for FFTW's single-precision r2c, |X|² and the scaling in double. Channels go through FFTW in fixed groups
+/// (the same groups for every segment), so a channel's result never depends on chunk sizes.
 
 #include <cstdint>
 #include <functional>
@@ -49,8 +49,10 @@ public:
   /// Upper bound of segments completed by n_in more input rows.
   std::size_t max_segments(std::size_t n_in) const noexcept;
 
-  /// Receives one completed segment: its index k and the PSD of every channel, `psd[c * n_bins() + f]`.
-  using Sink = std::function<void(std::int64_t k, const double* psd)>;
+  /// Receives the PSD of one group of channels of one completed segment: `row` counts the segments
+  /// completed by this process() call (0, 1, ...), channels [c0, c0 + nb), `psd[j * n_bins() + f]`
+  /// for channel c0 + j. Called group by group, so the values are still in cache.
+  using Sink = std::function<void(std::size_t row, std::size_t c0, std::size_t nb, const double* psd)>;
   /// Feeds a chunk; calls `sink` for each segment it completes, in order. Returns the index of the
   /// first segment this chunk could complete (the output chunk's first_index).
   std::int64_t process(const ChunkView& in, const Sink& sink);
@@ -59,7 +61,7 @@ public:
   Result<void> restore(const StateTree& state, const char* kind);
 
 private:
-  void compute_segment(const float* first_row, double* psd);
+  void compute_segment(const float* first_row, std::size_t row, const Sink& sink);
 
   Setup setup_;
   double scale_ = 1.0;             ///< 1 / (fs Σ w²)
@@ -70,8 +72,8 @@ private:
   std::size_t n_pending_ = 0;      ///< rows held (< nperseg)
   AlignedBuffer<float> pending_;   ///< [n_pending][channel]
   AlignedBuffer<float> ext_;       ///< pending rows followed by the chunk
-  std::vector<double> psd_;        ///< one segment: [channel][bin]
-  std::vector<double> seg_;        ///< one channel's detrended samples
+  std::vector<double> psd_;        ///< one group of one segment: [channel][bin]
+  std::vector<double> mean_;       ///< one group's segment means
 };
 
 } // namespace dasflow::atoms
