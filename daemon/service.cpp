@@ -18,6 +18,7 @@
 #include "dasflow/daemon/runtime.hpp"
 #include "dasflow/daemon/status_report.hpp"
 #include "dasflow/daemon/systemd_notify.hpp"
+#include "dasflow/io/hdf5_output.hpp"
 #include "dasflow/io/hdf5_replay_source.hpp"
 #include "dasflow/io/synthetic_source.hpp"
 
@@ -109,6 +110,15 @@ int run_service(const ServiceOptions& options) {
     if (!out.ok()) {
       std::fprintf(stderr, "%s: %s\n", options.config_path.c_str(), out.error().message.c_str());
       return kExitConfig;
+    }
+    // Outputs that cannot hold the pipeline's stream (a spectrogram in PRODML) fail here too.
+    for (std::size_t i = 0; i < config.outputs.size(); ++i) {
+      if (config.outputs[i].type != OutputConfig::Type::hdf5) continue;
+      const io::Hdf5Output file(config.outputs[i].hdf5, *out, "", DASFLOW_VERSION);
+      if (auto r = file.check(); !r.ok()) {
+        std::fprintf(stderr, "%s: outputs[%zu]: %s\n", options.config_path.c_str(), i, r.error().message.c_str());
+        return kExitConfig;
+      }
     }
     std::printf("%s: ok\nsource: %s\npipeline %g Hz x %zu channels -> %g Hz x %zu channels:\n%s",
                 options.config_path.c_str(), source->describe().c_str(), in->fs_hz, in->n_channels, out->fs_hz,

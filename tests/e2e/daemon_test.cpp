@@ -215,6 +215,11 @@ TEST_F(Daemon, SpectrogramGoesToXdasFilesWithAFrequencyAxisAndIsRefusedByPRODML)
   EXPECT_EQ(run(prodml, &log), 78) << log;
   EXPECT_NE(log.find("spectrogram"), std::string::npos) << log;
   EXPECT_TRUE(files("p", ".h5").empty());
+  Process check({DASFLOW_DASFLOWD, "--check", "--config", prodml}, (dir_ / "check.log").string());
+  const auto checked = check.wait(30s);
+  ASSERT_TRUE(checked.has_value());
+  EXPECT_EQ(*checked, 78) << check.output();
+  EXPECT_NE(check.output().find("outputs[0]: hdf5 output"), std::string::npos) << check.output();
 
   const std::string xdas =
       write_config(source + "pipeline: " + pipeline + "\noutputs:\n  - {type: hdf5, path: " + (dir_ / "x").string() +
