@@ -2,6 +2,8 @@
 
 #include <fftw3.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -17,7 +19,27 @@ std::mutex& planner_mutex() {
   return m;
 }
 
+/// FFTW_ESTIMATE (deterministic by construction) unless use_fft_wisdom() was called.
+unsigned planner_flags = FFTW_ESTIMATE;
+
 } // namespace
+
+bool use_fft_wisdom(const std::string& path) {
+  std::lock_guard lock(planner_mutex());
+  planner_flags = FFTW_MEASURE;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    std::fclose(f);
+    return fftwf_import_wisdom_from_filename(path.c_str()) != 0;
+  }
+  return true;
+}
+
+bool export_fft_wisdom(const std::string& path) {
+  std::lock_guard lock(planner_mutex());
+  const std::string tmp = path + ".tmp";
+  if (fftwf_export_wisdom_to_filename(tmp.c_str()) == 0) return false;
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
 
 FftPlan::FftPlan(const FftPlan& o)
     : direction_(o.direction_), dims_(o.dims_), howmany_(o.howmany_), real_size_(o.real_size_),
@@ -81,11 +103,22 @@ void FftPlan::make_plan() {
   const int n = static_cast<int>(howmany_);
   auto* c = reinterpret_cast<fftwf_complex*>(complex_.data());
   const int rdist = static_cast<int>(real_size_), cdist = static_cast<int>(complex_size_);
+  // FFTW_MEASURE overwrites the arrays while it times candidates: keep their contents (a clone's).
+  const bool measure = planner_flags != FFTW_ESTIMATE;
+  AlignedBuffer<float> keep_real, keep_complex;
+  if (measure) {
+    keep_real = real_;
+    keep_complex = complex_;
+  }
   fftwf_plan p = direction_ == Direction::real_to_complex
                      ? fftwf_plan_many_dft_r2c(rank, dims_.data(), n, real_.data(), nullptr, 1, rdist, c, nullptr, 1,
-                                               cdist, FFTW_ESTIMATE)
+                                               cdist, planner_flags)
                      : fftwf_plan_many_dft_c2r(rank, dims_.data(), n, c, nullptr, 1, cdist, real_.data(), nullptr, 1,
-                                               rdist, FFTW_ESTIMATE);
+                                               rdist, planner_flags);
+  if (measure) { // copied back into the same memory: the plan is bound to these addresses
+    std::copy(keep_real.begin(), keep_real.end(), real_.begin());
+    std::copy(keep_complex.begin(), keep_complex.end(), complex_.begin());
+  }
   if (p == nullptr)
     throw std::runtime_error("FFTW could not plan a transform of " + std::to_string(real_size_) + " × " +
                              std::to_string(howmany_) + " points");

@@ -177,6 +177,19 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
     if (auto e = ctl.finish(); !e.ok()) add_error(errors, e.error().message);
   }
   top.known("control");
+  if (top.has("fft")) {
+    ConfigReader fft(root["fft"], "fft");
+    if (fft.has("wisdom")) {
+      const YAML::Node w = root["fft"]["wisdom"];
+      if (!w.IsScalar() || w.Scalar().empty())
+        fft.error("wisdom", "must be a file path (FFTW wisdom, created on the first start)");
+      else
+        cfg.fft_wisdom = w.Scalar();
+    }
+    fft.known("wisdom");
+    if (auto e = fft.finish(); !e.ok()) add_error(errors, e.error().message);
+  }
+  top.known("fft");
   if (auto e = top.finish(); !e.ok()) add_error(errors, e.error().message);
   if (top.has("source")) parse_source(root["source"], cfg, errors);
   if (auto pipe = registry.build_pipeline(root["pipeline"], "pipeline"); pipe.ok())

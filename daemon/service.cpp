@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "dasflow/atoms/builtin.hpp"
+#include "dasflow/atoms/fft_plan.hpp"
 #include "dasflow/daemon/control_server.hpp"
 #include "dasflow/daemon/logging.hpp"
 #include "dasflow/daemon/runtime.hpp"
@@ -166,12 +167,30 @@ int run_service(const ServiceOptions& options) {
       return kExitCantCreate;
     }
   }
+  // FFTW wisdom: plans measured on the first start are read back by every later one (resumes
+  // included), so measured plans stay as deterministic as estimated ones (docs/spectral.md).
+  const std::string wisdom = runtime.config().fft_wisdom;
+  if (!wisdom.empty() && !atoms::use_fft_wisdom(wisdom)) {
+    logger("ctl")->error("fft.wisdom: {} is not an FFTW wisdom file (single precision); delete it to measure "
+                         "again (exit {})",
+                         wisdom, kExitConfig);
+    return kExitConfig;
+  }
   if (auto r = runtime.start([&io] { asio::post(io, [&io] { io.stop(); }); }); !r.ok()) {
     logger("ctl")->error("{}", r.error().message);
     notifier.errno_status(EINVAL);
     // A config error, or a checkpoint that cannot be resumed: restarting would fail the same way.
     return r.error().code == Errc::config || r.error().code == Errc::state_mismatch ? kExitConfig : kExitFailure;
   }
+  // Saved at once (the pipeline's plans exist now) and again at exit (a live stream whose shape
+  // changed has made new plans).
+  const auto save_wisdom = [&wisdom] {
+    if (!wisdom.empty() && !atoms::export_fft_wisdom(wisdom))
+      logger("ctl")->warn("fft.wisdom: cannot write {}: the next start measures its FFT plans again, and a "
+                          "resumed run may then differ from an uninterrupted one in the last bits of FFT outputs",
+                          wisdom);
+  };
+  save_wisdom();
   await_signal(signals, runtime, notifier);
   asio::steady_timer progress(io);
   schedule_progress(progress, runtime, notifier, std::chrono::milliseconds(static_cast<long>(stats_interval_s * 1000)));
@@ -184,6 +203,7 @@ int run_service(const ServiceOptions& options) {
   if (control) control->stop();
   notifier.stopping("finished: " + runtime.progress_line());
   runtime.join();
+  save_wisdom();
   logger("ctl")->info("{}", runtime.progress_line());
   logger("ctl")->info("exit {}", runtime.exit_code());
   return runtime.exit_code();

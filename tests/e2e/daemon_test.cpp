@@ -253,6 +253,32 @@ TEST_F(Daemon, SpectrogramGoesToXdasFilesWithAFrequencyAxisAndIsRefusedByPRODML)
   EXPECT_TRUE(bit_identical(f.values, want.samples, 65 * m));
 }
 
+TEST_F(Daemon, FftWisdomIsMeasuredOnceThenReusedAndGarbageIsRefused) {
+  // fft.wisdom: the first start measures FFT plans and saves them; a second start reads them back
+  // and writes the very same samples (as a resume must); a file that is not wisdom is a config error.
+  const auto config = [&](const std::string& out, const std::string& wisdom) {
+    return write_config("source: {type: hdf5, path: " + kOptodas +
+                        "}\npipeline: [{atom: envelope, numtaps: 63},"
+                        " {atom: fbe, window: 0.512, bands: [[1, 10], [10, 100]]}]\noutputs:\n  - {type: hdf5, path: " +
+                        (dir_ / out).string() + ", prefix: w}\nfft: {wisdom: " + (dir_ / wisdom).string() + "}\n");
+  };
+  std::string log;
+  ASSERT_EQ(run(config("a", "wisdom"), &log), 0) << log;
+  ASSERT_TRUE(fs::exists(dir_ / "wisdom")) << log;
+  std::ifstream w(dir_ / "wisdom");
+  std::string head;
+  std::getline(w, head);
+  EXPECT_NE(head.find("fftwf_wisdom"), std::string::npos) << head;
+  ASSERT_EQ(run(config("b", "wisdom"), &log), 0) << log;
+  const auto a = files("a", ".h5"), b = files("b", ".h5");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_TRUE(bit_identical(read_xdas(b[0]).values, read_xdas(a[0]).values, 1));
+  std::ofstream(dir_ / "garbage") << "not wisdom\n";
+  EXPECT_EQ(run(config("c", "garbage"), &log), 78) << log;
+  EXPECT_NE(log.find("fft.wisdom"), std::string::npos) << log;
+}
+
 TEST_F(Daemon, WrittenFilesHaveTheDocumentedLayout) {
   const std::string config = write_config("source: {type: synthetic, channels: 6, fs: 100, chunk: 0.25, duration: 3,"
                                           " realtime: false, dx: 2.5}\n"

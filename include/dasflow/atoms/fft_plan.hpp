@@ -11,14 +11,29 @@
 /// always the plan's own (never FFTW's new-array execute), so alignment never changes the codelets.
 /// FFTW's planner is not thread-safe; every plan is created and destroyed under one process-wide
 /// lock, and execution (thread-safe in FFTW) takes no lock.
+///
+/// Optional wisdom (the daemon's `fft: {wisdom: FILE}`): use_wisdom() imports FFTW wisdom and
+/// switches planning to FFTW_MEASURE, which takes the plan from wisdom when it is there and
+/// measures (then remembers) it otherwise; export_wisdom() saves what was learnt. The first start
+/// with a new file measures; every later start, resumes included, reads the same plans back, so
+/// resumed == uninterrupted holds as long as the file is kept. Measured plans are 1.1–1.9× faster
+/// than estimated ones for the sizes of docs/spectral.md.
 
 #include <complex>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "dasflow/core/aligned_buffer.hpp"
 
 namespace dasflow::atoms {
+
+/// Imports FFTW wisdom from `path` (a missing file is not an error: there is nothing to reuse yet)
+/// and makes every later plan use FFTW_MEASURE. Returns false if the file exists but is not FFTW
+/// wisdom. Process-wide; call before pipelines are configured.
+bool use_fft_wisdom(const std::string& path);
+/// Writes the wisdom accumulated so far to `path` (atomically: temp file, rename). False on error.
+bool export_fft_wisdom(const std::string& path);
 
 class FftPlan {
 public:
