@@ -31,5 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again->first_index == h->first_index && again->n_samples == h->n_samples &&
              again->channel_first == h->channel_first && again->channel_step == h->channel_step);
+  // A spectral axis must tile the columns exactly (bins × locations) and survive re-encoding.
+  FUZZ_CHECK((h->spectral == nullptr) == (again->spectral == nullptr));
+  if (h->spectral) {
+    FUZZ_CHECK(h->spectral->n_bins() >= 1 && h->spectral->n_bins() * h->spectral->n_locations == h->n_channels);
+    FUZZ_CHECK(again->spectral->low_hz == h->spectral->low_hz && again->spectral->high_hz == h->spectral->high_hz);
+    FUZZ_CHECK(s.spectral == h->spectral);
+  }
   return 0;
 }

@@ -117,6 +117,21 @@ int main(int argc, char** argv) {
   h.gap_before = true;
   h.first_index = -5;
   put(out / "dasflow_data", "data1", io::wire::encode_data_header(h));
+  // A spectral product's header (fbe: 3 bands of n_channels / 3 locations).
+  auto bands = std::make_shared<SpectralAxis>();
+  bands->kind = SpectralAxis::Kind::bands;
+  bands->low_hz = {1, 10, 50};
+  bands->high_hz = {10, 50, 250};
+  bands->window_samples = 256;
+  bands->overlap_samples = 128;
+  bands->input_fs_hz = 500;
+  bands->window_name = "hann";
+  bands->unit = "unit^2";
+  h.n_channels = 3 * (h.n_channels / 3 + 1);
+  bands->n_locations = h.n_channels / 3;
+  h.spectral = bands;
+  put(out / "dasflow_data", "data2", io::wire::encode_data_header(h));
+  h.spectral = nullptr;
   put(out / "dasflow_events", "events0", io::wire::encode_events_header("fuzz", 3, events, s));
   put(out / "dasflow_events", "events1", io::wire::encode_events_header("fuzz", 4, {}, s));
 

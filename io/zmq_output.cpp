@@ -477,6 +477,12 @@ Result<void> check_asn_stream(const StreamInfo& s, const std::string& address) {
   if (c.step < 1)
     return fail(Errc::config, "zmq output " + address + ": protocol asn cannot describe a channel step of " +
                                   std::to_string(c.step) + " (the ASN roiTable needs roiDec >= 1)");
+  // An ASN subscriber would take the (band, channel) columns of fbe/spectrogram for fibre channels.
+  if (s.spectral)
+    return fail(Errc::config, "zmq output " + address +
+                                  ": protocol asn carries time series only; the pipeline "
+                                  "ends in a spectral product (fbe or spectrogram): use protocol dasflow, whose "
+                                  "headers carry the bands");
   return {};
 }
 

@@ -473,6 +473,20 @@ TEST(ZmqOutputAsn, RefusesAChannelAxisTheHeaderCannotDescribe) {
   EXPECT_FALSE(r.ok());
 }
 
+TEST(ZmqOutputAsn, RefusesASpectralProduct) {
+  StreamInfo s = make_stream(2.0, 6, 0, 1, 1.0, 0);
+  auto axis = std::make_shared<dasflow::SpectralAxis>();
+  axis->kind = dasflow::SpectralAxis::Kind::bands;
+  axis->low_hz = {1, 10};
+  axis->high_hz = {10, 50};
+  axis->n_locations = 3;
+  s.spectral = axis;
+  auto r = ZmqOutput::open(config(ZmqOutputConfig::Protocol::asn), s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, dasflow::Errc::config);
+  EXPECT_NE(r.error().message.find("spectral"), std::string::npos) << r.error().message;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bounded: a subscriber that never reads
 
