@@ -86,27 +86,14 @@ Result<StreamInfo> Fbe::configure(const StreamInfo& in) {
     axis->low_hz.push_back(band[0]);
     axis->high_hz.push_back(band[1]);
   }
-  axis->n_locations = in.n_channels;
-  axis->window_samples = n;
-  axis->overlap_samples = n - hop;
-  axis->input_fs_hz = in.fs_hz;
   axis->window_name = "hann";
   axis->unit = "unit^2";
-
-  StreamInfo out = in;
-  out.fs_hz = in.fs_hz / static_cast<double>(hop);
-  out.origin_ns = in.origin_ns + std::llround(static_cast<double>(n) / 2.0 * 1e9 / in.fs_hz);
-  out.n_channels = config_.bands.size() * in.n_channels;
-  out.spectral = std::move(axis);
-  return out;
+  return engine_.output_stream(in, std::move(axis));
 }
 
 Result<void> Fbe::process(const ChunkView& in, Chunk& out) {
   const std::size_t n_bands = first_bin_.size(), nch = n_channels_, bins = engine_.n_bins();
-  out.reshape(engine_.max_segments(in.n_samples), n_bands * nch);
-  std::size_t row = 0;
-  out.first_index = engine_.process(in, [&](std::size_t r, std::size_t c0, std::size_t nb, const double* psd) {
-    float* y = out.row(r);
+  engine_.process_into(in, out, n_bands * nch, [&](float* y, std::size_t c0, std::size_t nb, const double* psd) {
     for (std::size_t j = 0; j < nb; ++j) {
       const double* p = psd + j * bins;
       for (std::size_t b = 0; b < n_bands; ++b) {
@@ -116,9 +103,7 @@ Result<void> Fbe::process(const ChunkView& in, Chunk& out) {
         y[b * nch + c0 + j] = static_cast<float>(e * bin_width_hz_);
       }
     }
-    row = r + 1;
   });
-  out.reshape(row, n_bands * nch);
   pass_events(in, out);
   return {};
 }

@@ -1,6 +1,7 @@
 #include "dasflow/atoms/sliding_spectrum.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -79,6 +80,29 @@ std::int64_t SlidingSpectrum::process(const ChunkView& in, const Sink& sink) {
   if (n_pending_ != 0) std::memcpy(pending_.data(), ext_.data() + drop * nch, n_pending_ * nch * sizeof(float));
   pending_first_ += static_cast<std::int64_t>(drop);
   return k_first;
+}
+
+void SlidingSpectrum::process_into(const ChunkView& in, Chunk& out, std::size_t columns, const RowWriter& write) {
+  out.reshape(max_segments(in.n_samples), columns);
+  std::size_t rows = 0;
+  out.first_index = process(in, [&](std::size_t r, std::size_t c0, std::size_t nb, const double* psd) {
+    write(out.row(r), c0, nb, psd);
+    rows = r + 1;
+  });
+  out.reshape(rows, columns); // shrinking keeps the buffer
+}
+
+StreamInfo SlidingSpectrum::output_stream(const StreamInfo& in, std::shared_ptr<SpectralAxis> axis) const {
+  axis->n_locations = in.n_channels;
+  axis->window_samples = setup_.nperseg;
+  axis->overlap_samples = setup_.nperseg - setup_.hop;
+  axis->input_fs_hz = in.fs_hz;
+  StreamInfo out = in;
+  out.fs_hz = in.fs_hz / static_cast<double>(setup_.hop);
+  out.origin_ns = in.origin_ns + std::llround(static_cast<double>(setup_.nperseg) / 2.0 * 1e9 / in.fs_hz);
+  out.n_channels = axis->n_bins() * in.n_channels;
+  out.spectral = std::move(axis);
+  return out;
 }
 
 void SlidingSpectrum::compute_segment(const float* first_row, std::size_t row, const Sink& sink) {

@@ -48,35 +48,18 @@ Result<StreamInfo> Spectrogram::configure(const StreamInfo& in) {
     axis->low_hz.push_back(engine_.bin_hz(f));
     axis->high_hz.push_back(engine_.bin_hz(f));
   }
-  axis->n_locations = in.n_channels;
-  axis->window_samples = n;
-  axis->overlap_samples = noverlap;
-  axis->input_fs_hz = in.fs_hz;
   axis->window_name = config_.window == "tukey" ? "tukey(" + YamlFlowMap::format(config_.alpha) + ")" : config_.window;
   axis->unit = "unit^2/Hz";
-
-  StreamInfo out = in;
-  const auto hop = static_cast<double>(n - noverlap);
-  out.fs_hz = in.fs_hz / hop;
-  // Row k is stamped at the centre of segment k: input index k·hop + n/2 (scipy's t).
-  out.origin_ns = in.origin_ns + std::llround(static_cast<double>(n) / 2.0 * 1e9 / in.fs_hz);
-  out.n_channels = engine_.n_bins() * in.n_channels;
-  out.spectral = std::move(axis);
-  return out;
+  return engine_.output_stream(in, std::move(axis));
 }
 
 Result<void> Spectrogram::process(const ChunkView& in, Chunk& out) {
   const std::size_t bins = engine_.n_bins(), nch = n_channels_;
-  out.reshape(engine_.max_segments(in.n_samples), bins * nch);
-  std::size_t row = 0;
-  out.first_index = engine_.process(in, [&](std::size_t r, std::size_t c0, std::size_t nb, const double* psd) {
-    float* y = out.row(r);
+  engine_.process_into(in, out, bins * nch, [&](float* y, std::size_t c0, std::size_t nb, const double* psd) {
     for (std::size_t f = 0; f < bins; ++f)
       for (std::size_t j = 0; j < nb; ++j)
         y[f * nch + c0 + j] = static_cast<float>(psd[j * bins + f]);
-    row = r + 1;
   });
-  out.reshape(row, bins * nch);
   pass_events(in, out);
   return {};
 }

@@ -3,53 +3,18 @@
 // iteration, state carried from one iteration to the next as in a live stream.
 //   build/bench/dasflow_atoms_bench --benchmark_counters_tabular=true
 
-#include <random>
 #include <string>
 
 #include <benchmark/benchmark.h>
-#include <yaml-cpp/yaml.h>
 
-#include "dasflow/atoms/builtin.hpp"
+#include "run_pipeline.hpp"
 
 namespace {
 
 using namespace dasflow;
 
-constexpr std::size_t kRows = 1000;
-
 void run_atom(benchmark::State& state, const std::string& yaml) {
-  const auto n_channels = static_cast<std::size_t>(state.range(0));
-  const Registry registry = atoms::builtin_registry();
-  auto pipe = registry.build_pipeline(YAML::Load(yaml));
-  if (!pipe.ok()) {
-    state.SkipWithError(pipe.error().message.c_str());
-    return;
-  }
-  StreamInfo in;
-  in.fs_hz = 1000.0;
-  in.n_channels = n_channels;
-  if (auto r = pipe.value()->configure(in); !r.ok()) {
-    state.SkipWithError(r.error().message.c_str());
-    return;
-  }
-  Chunk input;
-  input.reshape(kRows, n_channels);
-  std::mt19937 rng(7);
-  std::normal_distribution<float> g;
-  for (auto& v : input.samples)
-    v = g(rng);
-  Chunk out;
-  std::int64_t index = 0;
-  for (auto _ : state) {
-    input.first_index = index;
-    auto r = pipe.value()->process(input.view(), out);
-    benchmark::DoNotOptimize(out.samples.data());
-    benchmark::ClobberMemory();
-    index += static_cast<std::int64_t>(kRows);
-    if (!r.ok()) state.SkipWithError(r.error().message.c_str());
-  }
-  state.counters["ch_samples/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * kRows * n_channels), benchmark::Counter::kIsRate);
+  bench::run_pipeline(state, yaml, static_cast<std::size_t>(state.range(0)));
 }
 
 void BM_iirfilter_butter4_bandpass(benchmark::State& s) {

@@ -28,6 +28,32 @@ using namespace std::chrono_literals;
 
 const std::string kOptodas = std::string(DASFLOW_REAL_DATA_DIR) + "/das/decimated_optodas.hdf5";
 
+/// What the daemon should write for the OptoDAS file: `pipeline` applied in process to the whole
+/// file at once, at the absolute index the replay source gives its first sample.
+struct InProcess {
+  std::size_t n_channels = 0, n_samples = 0; ///< of the file
+  Recording out;
+};
+InProcess optodas_in_process(const std::string& pipeline) {
+  InProcess r;
+  io::Hdf5ReplaySource src(io::ReplayConfig{kOptodas, "auto", 1.0});
+  auto stream = src.open();
+  Chunk first;
+  const std::atomic<bool> stop{false};
+  auto file = io::VendorFile::open(kOptodas, "auto");
+  if (!stream.ok() || !src.next(first, stop).ok() || !file.ok()) {
+    ADD_FAILURE() << "cannot read " << kOptodas;
+    return r;
+  }
+  r.n_channels = file->info().n_channels;
+  r.n_samples = file->info().n_samples;
+  std::vector<float> x(r.n_samples * r.n_channels);
+  EXPECT_TRUE(file->read_rows(0, r.n_samples, x.data()).ok());
+  if (auto p = test::pipeline(pipeline, *stream))
+    run_chunks(*p, x, r.n_channels, first.first_index, 0, {r.n_samples}, r.out);
+  return r;
+}
+
 /// A fresh directory per test.
 class Daemon : public ::testing::Test {
 protected:
@@ -85,21 +111,9 @@ TEST_F(Daemon, ReplayOfARealFileEqualsThePipelineAppliedInProcess) {
   ASSERT_GE(written.size(), 4u) << log; // 10 s of data in 3-s files on the absolute time grid
 
   // In process: the whole file in one call, at the absolute index the replay source assigns.
-  io::Hdf5ReplaySource src(io::ReplayConfig{kOptodas, "auto", 1.0});
-  auto stream = src.open();
-  ASSERT_TRUE(stream.ok()) << stream.error().message;
-  Chunk first;
-  const std::atomic<bool> stop{false};
-  ASSERT_TRUE(src.next(first, stop).ok());
-  auto file = io::VendorFile::open(kOptodas, "auto");
-  ASSERT_TRUE(file.ok()) << file.error().message;
-  const auto& info = file->info();
-  std::vector<float> x(info.n_samples * info.n_channels);
-  ASSERT_TRUE(file->read_rows(0, info.n_samples, x.data()).ok());
-  auto p = test::pipeline(pipeline, *stream);
-  ASSERT_NE(p, nullptr);
-  Recording want;
-  run_chunks(*p, x, info.n_channels, first.first_index, 0, {info.n_samples}, want);
+  const InProcess in_process = optodas_in_process(pipeline);
+  const Recording& want = in_process.out;
+  const auto& info = in_process;
 
   std::vector<float> got;
   for (const auto& path : written) {
@@ -154,21 +168,9 @@ TEST_F(Daemon, RealFileToFbeWritesPRODMLBandEnergies) {
   const auto written = files("out", ".h5");
   ASSERT_EQ(written.size(), 1u) << log;
 
-  io::Hdf5ReplaySource src(io::ReplayConfig{kOptodas, "auto", 1.0});
-  auto stream = src.open();
-  ASSERT_TRUE(stream.ok()) << stream.error().message;
-  Chunk first;
-  const std::atomic<bool> stop{false};
-  ASSERT_TRUE(src.next(first, stop).ok());
-  auto file = io::VendorFile::open(kOptodas, "auto");
-  ASSERT_TRUE(file.ok()) << file.error().message;
-  const auto& info = file->info();
-  std::vector<float> x(info.n_samples * info.n_channels);
-  ASSERT_TRUE(file->read_rows(0, info.n_samples, x.data()).ok());
-  auto p = test::pipeline(pipeline, *stream);
-  ASSERT_NE(p, nullptr);
-  Recording want;
-  run_chunks(*p, x, info.n_channels, first.first_index, 0, {info.n_samples}, want);
+  const InProcess in_process = optodas_in_process(pipeline);
+  const Recording& want = in_process.out;
+  const auto& info = in_process;
   const std::size_t m = info.n_channels, rows = want.n_rows;
   ASSERT_GT(rows, 30u); // 10 s of 500 Hz in windows of 256 samples every 128
 
@@ -179,7 +181,7 @@ TEST_F(Daemon, RealFileToFbeWritesPRODMLBandEnergies) {
   EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "WindowSize"), 256);
   EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "WindowOverlap"), 128);
   EXPECT_EQ(read_h5_attr<std::int64_t>(h5, group, "NumberOfLoci"), static_cast<std::int64_t>(m));
-  EXPECT_DOUBLE_EQ(read_h5_attr<double>(h5, group, "OutputDataRate"), stream->fs_hz / 128.0);
+  EXPECT_DOUBLE_EQ(read_h5_attr<double>(h5, group, "OutputDataRate"), 500.0 / 128.0);
   std::vector<hsize_t> dims;
   const auto t_us = read_h5<std::int64_t>(h5, group + "/FbeDataTime", dims);
   ASSERT_EQ(t_us.size(), rows);
@@ -234,20 +236,8 @@ TEST_F(Daemon, SpectrogramGoesToXdasFilesWithAFrequencyAxisAndIsRefusedByPRODML)
   EXPECT_EQ(f.n_distance, m);
   ASSERT_EQ(f.n_frequency, 65u); // 128 / 2 + 1 bins
   EXPECT_DOUBLE_EQ(f.frequency[1], file->info().fs_hz / 128.0);
-  // The same values as the atom in process (the replay's stream starts at a multiple of the hop or
-  // not: run it through the same source to get the same index).
-  io::Hdf5ReplaySource src(io::ReplayConfig{kOptodas, "auto", 1.0});
-  auto stream = src.open();
-  ASSERT_TRUE(stream.ok());
-  Chunk first;
-  const std::atomic<bool> stop{false};
-  ASSERT_TRUE(src.next(first, stop).ok());
-  std::vector<float> x(file->info().n_samples * m);
-  ASSERT_TRUE(file->read_rows(0, file->info().n_samples, x.data()).ok());
-  auto p = test::pipeline(pipeline, *stream);
-  ASSERT_NE(p, nullptr);
-  Recording want;
-  run_chunks(*p, x, m, first.first_index, 0, {file->info().n_samples}, want);
+  // The same values as the atom in process, at the index the replay source gives.
+  const Recording want = optodas_in_process(pipeline).out;
   EXPECT_EQ(f.n_time, want.n_rows);
   EXPECT_GT(want.n_rows, 70u); // 10 s at 500 Hz, a segment every 64 samples
   EXPECT_TRUE(bit_identical(f.values, want.samples, 65 * m));

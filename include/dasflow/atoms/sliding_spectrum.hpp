@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "dasflow/atoms/fft_plan.hpp"
@@ -27,6 +28,7 @@
 #include "dasflow/core/chunk.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/state_tree.hpp"
+#include "dasflow/core/stream.hpp"
 
 namespace dasflow::atoms {
 
@@ -56,6 +58,16 @@ public:
   /// Feeds a chunk; calls `sink` for each segment it completes, in order. Returns the index of the
   /// first segment this chunk could complete (the output chunk's first_index).
   std::int64_t process(const ChunkView& in, const Sink& sink);
+
+  /// Fills `out` with one row of `columns` per segment this chunk completes (first_index = the
+  /// first segment's index); `write(row, c0, nb, psd)` writes one channel group's values into its row.
+  using RowWriter = std::function<void(float* row, std::size_t c0, std::size_t nb, const double* psd)>;
+  void process_into(const ChunkView& in, Chunk& out, std::size_t columns, const RowWriter& write);
+
+  /// The spectral stream this engine makes of `in`: `axis` (its bins, window name and unit set by
+  /// the atom) gets the locations and window of this engine; rate fs/hop; row k stamped at the
+  /// centre of segment k, input index k·hop + n/2 (scipy's `t`); bins × channels columns.
+  StreamInfo output_stream(const StreamInfo& in, std::shared_ptr<SpectralAxis> axis) const;
 
   StateTree save(const char* kind) const;
   Result<void> restore(const StateTree& state, const char* kind);
