@@ -31,10 +31,7 @@ std::unique_ptr<Atom> Coincidence::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> Coincidence::configure(const StreamInfo& in) {
-  // A spectral product's columns are (band or frequency, channel) pairs, not channels.
-  if (in.spectral)
-    return origin_.error("", "needs a time series per channel (it groups events by fibre channel); its input is a "
-                             "spectral product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "it groups events by fibre channel"));
   window_samples_ = config_.window_s * in.fs_hz;
   coords_ = *in.coords;
   member_stamp_.assign(in.n_channels, 0u);

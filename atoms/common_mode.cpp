@@ -13,10 +13,7 @@ std::unique_ptr<Atom> CommonMode::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> CommonMode::configure(const StreamInfo& in) {
-  // A spectral product's columns are (band or frequency, channel) pairs, not channels.
-  if (in.spectral)
-    return origin_.error("", "needs a time series per channel (it averages across fibre channels); its input is a "
-                             "spectral product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "it averages across fibre channels"));
   if (in.n_channels == 0) return origin_.error("", "needs at least one channel");
   scratch_.resize(in.n_channels);
   return in;

@@ -29,8 +29,7 @@ std::unique_ptr<Atom> Fbe::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> Fbe::configure(const StreamInfo& in) {
-  if (in.spectral)
-    return origin_.error("", "needs a time series; its input is already a spectral product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "it transforms each channel's samples"));
   if (in.n_channels == 0) return origin_.error("", "needs at least one channel");
   const double n_exact = config_.window_s * in.fs_hz;
   const auto n = static_cast<std::size_t>(std::llround(n_exact));

@@ -50,10 +50,7 @@ std::unique_ptr<Atom> FkFilter::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> FkFilter::configure(const StreamInfo& in) {
-  // A spectral product's columns are (band or frequency, channel) pairs: there is no distance axis.
-  if (in.spectral)
-    return origin_.error("", "needs a time series per channel (it transforms along distance); its input is a "
-                             "spectral product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "it transforms along distance"));
   if (in.n_channels < 2)
     return origin_.error("", "fkfilter needs at least 2 channels, the stream has " + std::to_string(in.n_channels));
   const double dx = std::fabs(in.coords->dx_m * static_cast<double>(in.coords->step));

@@ -28,10 +28,7 @@ std::unique_ptr<Atom> Select::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> Select::configure(const StreamInfo& in) {
-  // A spectral product's columns are (band or frequency, channel) pairs, not channels.
-  if (in.spectral)
-    return origin_.error("", "needs a time series per channel (it picks fibre channels); its input is a spectral "
-                             "product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "it picks fibre channels"));
   if (config_.stop > static_cast<std::int64_t>(in.n_channels))
     return origin_.error("channels", "stop " + std::to_string(config_.stop) + " is beyond the input's " +
                                          std::to_string(in.n_channels) + " channels");

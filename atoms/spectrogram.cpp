@@ -25,8 +25,7 @@ std::unique_ptr<Atom> Spectrogram::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> Spectrogram::configure(const StreamInfo& in) {
-  if (in.spectral)
-    return origin_.error("", "needs a time series; its input is already a spectral product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "it transforms each channel's samples"));
   if (in.n_channels == 0) return origin_.error("", "needs at least one channel");
   const auto n = static_cast<std::size_t>(config_.nperseg);
   const std::size_t noverlap = config_.noverlap >= 0 ? static_cast<std::size_t>(config_.noverlap) : n / 8;

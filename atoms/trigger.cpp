@@ -30,10 +30,7 @@ std::unique_ptr<Atom> Trigger::from_config(ConfigReader& r) {
 }
 
 Result<StreamInfo> Trigger::configure(const StreamInfo& in) {
-  // A spectral product's columns are (band or frequency, channel) pairs, not channels.
-  if (in.spectral)
-    return origin_.error("", "needs a time series per channel (its events name fibre channels); its input is a "
-                             "spectral product (fbe or spectrogram)");
+  DASFLOW_TRY(require_time_series(in, "its events name fibre channels"));
   in_ = in;
   // As ObsPy's coincidence_trigger converts max_trigger_length: int(seconds * fs + 0.5).
   max_len_ = config_.max_length_s > 0 ? static_cast<std::int64_t>(config_.max_length_s * in.fs_hz + 0.5) : 0;

@@ -5,6 +5,14 @@
 # then a short run of every libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS each, default 15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The golden, vendor-reader and end-to-end tests, and the example configs, read the real
+# recordings in shared/data/real beside the checkout: without them, say so now rather than after
+# half an hour of failures.
+if [ ! -f ../shared/data/real/das/decimated_optodas.hdf5 ]; then
+  echo "scripts/test.sh: no real DAS recordings at $(cd .. && pwd)/shared/data/real;" \
+       "check the repository out beside shared/ (its data is not in the repository)" >&2
+  exit 2
+fi
 scripts/build.sh
 ctest --test-dir build --output-on-failure --parallel "$(nproc)" --timeout 600
 

@@ -51,14 +51,6 @@ public:
   /// Upper bound of segments completed by n_in more input rows.
   std::size_t max_segments(std::size_t n_in) const noexcept;
 
-  /// Receives the PSD of one group of channels of one completed segment: `row` counts the segments
-  /// completed by this process() call (0, 1, ...), channels [c0, c0 + nb), `psd[j * n_bins() + f]`
-  /// for channel c0 + j. Called group by group, so the values are still in cache.
-  using Sink = std::function<void(std::size_t row, std::size_t c0, std::size_t nb, const double* psd)>;
-  /// Feeds a chunk; calls `sink` for each segment it completes, in order. Returns the index of the
-  /// first segment this chunk could complete (the output chunk's first_index).
-  std::int64_t process(const ChunkView& in, const Sink& sink);
-
   /// Fills `out` with one row of `columns` per segment this chunk completes (first_index = the
   /// first segment's index); `write(row, c0, nb, psd)` writes one channel group's values into its row.
   using RowWriter = std::function<void(float* row, std::size_t c0, std::size_t nb, const double* psd)>;
@@ -73,6 +65,13 @@ public:
   Result<void> restore(const StateTree& state, const char* kind);
 
 private:
+  /// Receives the PSD of one group of channels of one completed segment: `row` counts the segments
+  /// completed by this process() call (0, 1, ...), channels [c0, c0 + nb), `psd[j * n_bins() + f]`
+  /// for channel c0 + j. Called group by group, so the values are still in cache.
+  using Sink = std::function<void(std::size_t row, std::size_t c0, std::size_t nb, const double* psd)>;
+  /// Feeds a chunk; calls `sink` for each segment it completes, in order. Returns the index of the
+  /// first segment this chunk could complete (the output chunk's first_index).
+  std::int64_t process(const ChunkView& in, const Sink& sink);
   void compute_segment(const float* first_row, std::size_t row, const Sink& sink);
 
   Setup setup_;

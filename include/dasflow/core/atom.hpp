@@ -72,6 +72,15 @@ protected:
     out.event_watermark = in.event_watermark;
   }
 
+  /// For atoms that read columns as fibre channels: a spectral product's columns are (band or
+  /// frequency, channel) pairs (StreamInfo::spectral), so such an input is a config error that says
+  /// `why` the atom needs channels.
+  Result<void> require_time_series(const StreamInfo& in, std::string_view why) const {
+    if (!in.spectral) return {};
+    return origin_.error("", "needs a time series per channel (" + std::string(why) +
+                                 "); its input is a spectral product (fbe or spectrogram)");
+  }
+
   ConfigOrigin origin_;
 };
 
