@@ -66,22 +66,22 @@ std::size_t Decimate::max_output_samples(std::size_t n_in) const noexcept {
 }
 
 Result<void> Decimate::process(const ChunkView& in, Chunk& out) {
-  if (!iir_ && !use_fft_) {
-    fir_.process(in, out);
-  } else {
-    // Full-rate filter, then keep the rows whose absolute index is a multiple of q. The FFT path's
-    // rows lag the input by up to a block: index them by the filtered chunk's own first_index.
-    if (use_fft_)
-      fft_.process(in, filtered_);
-    else
-      DASFLOW_TRY(iir_->process(in, filtered_));
-    const KeptRows kept = kept_rows(filtered_.first_index, filtered_.n_samples, config_.factor);
-    out.reshape(kept.count, in.n_channels);
-    out.first_index = kept.first_index / config_.factor;
-    for (std::size_t j = 0; j < kept.count; ++j)
-      std::memcpy(out.row(j), filtered_.row(kept.first_row + j * static_cast<std::size_t>(config_.factor)),
-                  in.n_channels * sizeof(float));
+  if (column_separable()) {
+    process_by_columns(in, out);
+    return {};
   }
+  // Full-rate filter, then keep the rows whose absolute index is a multiple of q. The FFT path's
+  // rows lag the input by up to a block: index them by the filtered chunk's own first_index.
+  if (use_fft_)
+    fft_.process(in, filtered_);
+  else
+    DASFLOW_TRY(iir_->process(in, filtered_));
+  const KeptRows kept = kept_rows(filtered_.first_index, filtered_.n_samples, config_.factor);
+  out.reshape(kept.count, in.n_channels);
+  out.first_index = kept.first_index / config_.factor;
+  for (std::size_t j = 0; j < kept.count; ++j)
+    std::memcpy(out.row(j), filtered_.row(kept.first_row + j * static_cast<std::size_t>(config_.factor)),
+                in.n_channels * sizeof(float));
   pass_events(in, out);
   return {};
 }

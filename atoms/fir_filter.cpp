@@ -53,10 +53,11 @@ Result<StreamInfo> FirFilter::configure(const StreamInfo& in) {
 }
 
 Result<void> FirFilter::process(const ChunkView& in, Chunk& out) {
-  if (use_fft_)
-    fft_.process(in, out);
-  else
-    kernel_.process(in, out);
+  if (!use_fft_) {
+    process_by_columns(in, out);
+    return {};
+  }
+  fft_.process(in, out);
   pass_events(in, out);
   return {};
 }

@@ -78,8 +78,7 @@ Result<StreamInfo> IirFilter::configure(const StreamInfo& in) {
 }
 
 Result<void> IirFilter::process(const ChunkView& in, Chunk& out) {
-  cascade_.process(in, out);
-  pass_events(in, out);
+  process_by_columns(in, out);
   return {};
 }
 

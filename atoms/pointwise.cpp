@@ -48,11 +48,17 @@ std::string_view Pointwise::kind() const noexcept {
 }
 
 Result<void> Pointwise::process(const ChunkView& in, Chunk& out) {
-  out.reshape(in.n_samples, in.n_channels);
-  out.first_index = in.first_index;
-  pass_events(in, out);
-  map_samples(in.samples.data(), out.samples.data(), in.samples.size(), config_.op, config_.factor);
+  process_by_columns(in, out);
   return {};
+}
+
+void Pointwise::process_tile(const ColumnTile& t) noexcept {
+  if (t.in_stride == t.width && t.out_stride == t.width) {
+    map_samples(t.in, t.out, t.in_rows * t.width, config_.op, config_.factor);
+    return;
+  }
+  for (std::size_t r = 0; r < t.in_rows; ++r)
+    map_samples(t.in + r * t.in_stride, t.out + r * t.out_stride, t.width, config_.op, config_.factor);
 }
 
 std::string Pointwise::config_yaml() const {

@@ -22,8 +22,7 @@ Result<StreamInfo> SosFilter::configure(const StreamInfo& in) {
 }
 
 Result<void> SosFilter::process(const ChunkView& in, Chunk& out) {
-  cascade_.process(in, out);
-  pass_events(in, out);
+  process_by_columns(in, out);
   return {};
 }
 

@@ -112,29 +112,45 @@ void StaLta::reset() noexcept {
 }
 
 Result<void> StaLta::process(const ChunkView& in, Chunk& out) {
-  out.reshape(in.n_samples, n_channels_);
-  out.first_index = in.first_index;
-  pass_events(in, out);
+  process_by_columns(in, out);
+  return {};
+}
+
+ChunkShape StaLta::begin_columns(const ChunkView& in) {
+  chunk_first_index_ = in.first_index;
+  return {in.n_samples, in.first_index};
+}
+
+void StaLta::process_tile(const ColumnTile& tile) noexcept {
   const double frac = static_cast<double>(nlta_) / static_cast<double>(nsta_);
   const double csta = 1.0 / static_cast<double>(nsta_), clta = 1.0 / static_cast<double>(nlta_);
-  for (std::size_t t = 0; t < in.n_samples; ++t, ++count_) {
-    const float* x = in.row(t);
-    float* cf = out.row(t);
+  double* const sta = sta_.data() + tile.c0;
+  double* const lta = lta_.data() + tile.c0;
+  // Stream position of the tile's first row: the count at the start of the chunk (advanced only in
+  // end_columns) plus the tile's offset in the chunk.
+  std::int64_t p = count_ + (tile.in_first_index - chunk_first_index_);
+  for (std::size_t t = 0; t < tile.in_rows; ++t, ++p) {
+    const float* x = tile.in + t * tile.in_stride;
+    float* cf = tile.out + t * tile.out_stride;
     if (config_.method == Method::classic) {
-      const auto ring_row = [&](std::int64_t p) {
-        return history_.data() + static_cast<std::size_t>(p % nlta_) * n_channels_;
+      const auto ring_row = [&](std::int64_t q) {
+        return history_.data() + static_cast<std::size_t>(q % nlta_) * n_channels_ + tile.c0;
       };
-      classic_row(x, cf, n_channels_, count_, nsta_, nlta_, frac, sta_.data(), lta_.data(),
-                  count_ >= nsta_ ? ring_row(count_ - nsta_) : nullptr, ring_row(count_));
-    } else if (count_ == 0) {
+      classic_row(x, cf, tile.width, p, nsta_, nlta_, frac, sta, lta, p >= nsta_ ? ring_row(p - nsta_) : nullptr,
+                  ring_row(p));
+    } else if (p == 0) {
       // recstalta.c starts at i = 1: the stream's first sample never enters the averages.
-      for (std::size_t c = 0; c < n_channels_; ++c)
+      for (std::size_t c = 0; c < tile.width; ++c)
         cf[c] = 0.0f;
     } else {
-      recursive_row(x, cf, n_channels_, count_ >= nlta_, csta, clta, sta_.data(), lta_.data());
+      recursive_row(x, cf, tile.width, p >= nlta_, csta, clta, sta, lta);
     }
   }
-  return {};
+}
+
+void StaLta::end_columns(const ChunkView& in, Chunk& out) {
+  count_ += static_cast<std::int64_t>(in.n_samples);
+  pass_events(in, out);
 }
 
 StateTree StaLta::save_state() const {

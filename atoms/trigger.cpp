@@ -54,18 +54,20 @@ void Trigger::reset() noexcept {
 }
 
 Result<void> Trigger::process(const ChunkView& in, Chunk& out) {
-  out.reshape(in.n_samples, in.n_channels);
-  out.first_index = in.first_index;
-  if (!in.samples.empty()) std::memcpy(out.samples.data(), in.samples.data(), in.samples.size() * sizeof(float));
-  out.events.assign(in.events.begin(), in.events.end());
-  const double on = config_.on_threshold, off = config_.off_threshold;
-  const std::size_t n = in.n_channels;
+  process_by_columns(in, out);
+  return {};
+}
 
-  for (std::size_t t = 0; t < in.n_samples; ++t) {
-    const float* row = in.row(t);
-    const std::int64_t i = in.first_index + static_cast<std::int64_t>(t);
-    for (std::size_t c = 0; c < n; ++c) {
-      const double v = row[c];
+void Trigger::process_tile(const ColumnTile& tile) noexcept {
+  const double on = config_.on_threshold, off = config_.off_threshold;
+  std::vector<Event> closed;
+  for (std::size_t t = 0; t < tile.in_rows; ++t) {
+    const float* row = tile.in + t * tile.in_stride;
+    std::memcpy(tile.out + t * tile.out_stride, row, tile.width * sizeof(float));
+    const std::int64_t i = tile.in_first_index + static_cast<std::int64_t>(t);
+    for (std::size_t k = 0; k < tile.width; ++k) {
+      const std::size_t c = tile.c0 + k;
+      const double v = row[k];
       const bool now_on = v >= on;
       if (active_[c]) {
         const bool capped = max_len_ > 0 && i == on_index_[c] + max_len_;
@@ -86,7 +88,7 @@ Result<void> Trigger::process(const ChunkView& in, Chunk& out) {
           e.peak = peak_[c];
           e.peak_index = peak_index_[c];
           e.decided_index = i;
-          out.events.push_back(std::move(e));
+          closed.push_back(std::move(e));
           active_[c] = 0;
         }
       } else if (now_on && !above_on_[c]) {
@@ -98,20 +100,35 @@ Result<void> Trigger::process(const ChunkView& in, Chunk& out) {
       above_on_[c] = now_on;
     }
   }
+  if (closed.empty()) return;
+  const std::lock_guard lock(pending_.mutex);
+  pending_.by_tile.emplace_back(tile.c0, std::move(closed));
+}
 
-  // Own events are in (sample, channel) order already; merge with upstream ones by decided index
-  // (stable: upstream first on a tie) so the event stream does not depend on chunking.
-  if (!in.events.empty())
-    std::stable_sort(out.events.begin(), out.events.end(),
-                     [](const Event& a, const Event& b) { return a.decided_index < b.decided_index; });
+void Trigger::end_columns(const ChunkView& in, Chunk& out) {
+  out.events.assign(in.events.begin(), in.events.end());
+  // Each tile's events are in (sample, channel) order; tiles are disjoint column ranges. Tiles in
+  // column order, then a stable sort by decided index, give (sample, channel) order over all
+  // channels: the order of one pass over the whole chunk, whatever the tiling.
+  auto& tiles = pending_.by_tile;
+  std::sort(tiles.begin(), tiles.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto own_begin = static_cast<std::ptrdiff_t>(out.events.size());
+  for (auto& [c0, events] : tiles)
+    out.events.insert(out.events.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+  const bool several_tiles = tiles.size() > 1;
+  tiles.clear();
+  const auto by_decided = [](const Event& a, const Event& b) { return a.decided_index < b.decided_index; };
+  if (several_tiles) std::stable_sort(out.events.begin() + own_begin, out.events.end(), by_decided);
+  // Merge with upstream events by decided index (stable: upstream first on a tie) so the event
+  // stream does not depend on chunking.
+  if (!in.events.empty()) std::stable_sort(out.events.begin(), out.events.end(), by_decided);
 
   // Every future event starts at a later sample, or is open now: nothing before the earliest open
   // on-index is still to come.
   std::int64_t watermark = in.end_index();
-  for (std::size_t c = 0; c < n; ++c)
+  for (std::size_t c = 0; c < in.n_channels; ++c)
     if (active_[c]) watermark = std::min(watermark, on_index_[c]);
   out.event_watermark = std::min(in.event_watermark, watermark);
-  return {};
 }
 
 StateTree Trigger::save_state() const {

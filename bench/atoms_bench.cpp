@@ -73,6 +73,28 @@ void BM_chain_bandpass_decimate4_stalta_trigger_coincidence(benchmark::State& s)
          " {atom: coincidence, min_channels: 50, window: 0.5}]");
 }
 
+/// The reference chain of issue 9 (docs/performance.md): Butterworth order-4 bandpass → FIR 32-tap
+/// decimation by 4 → recursive STA/LTA, one fused stage; args: channels, threads.
+void BM_reference_chain(benchmark::State& s) {
+  bench::run_pipeline(s,
+                      "[{atom: iirfilter, order: 4, cutoff: [1, 20], btype: bandpass},"
+                      " {atom: decimate, factor: 4, numtaps: 32}, {atom: stalta, method: recursive, sta: 0.5, lta: 5}]",
+                      static_cast<std::size_t>(s.range(0)), static_cast<std::size_t>(s.range(1)));
+}
+/// The same chain plus trigger and coincidence (the demo's detection chain).
+void BM_detection_chain(benchmark::State& s) {
+  bench::run_pipeline(
+      s,
+      "[{atom: iirfilter, order: 4, cutoff: [1, 20], btype: bandpass}, {atom: decimate, factor: 4, numtaps: 32},"
+      " {atom: stalta, method: recursive, sta: 0.5, lta: 5}, {atom: trigger, on_threshold: 3.5, off_threshold: 1.5},"
+      " {atom: coincidence, min_channels: 50, window: 0.5}]",
+      static_cast<std::size_t>(s.range(0)), static_cast<std::size_t>(s.range(1)));
+}
+#define DASFLOW_CHAIN_ARGS                                                                                             \
+  ->ArgsProduct({{1000, 1008, 1024, 10000, 50000}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK(BM_reference_chain) DASFLOW_CHAIN_ARGS;
+BENCHMARK(BM_detection_chain) DASFLOW_CHAIN_ARGS;
+
 #define DASFLOW_CHANNELS ->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime()
 BENCHMARK(BM_iirfilter_butter4_bandpass) DASFLOW_CHANNELS;
 BENCHMARK(BM_iirfilter_butter8_bandpass) DASFLOW_CHANNELS;

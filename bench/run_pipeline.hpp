@@ -3,7 +3,7 @@
 /// The loop every atom benchmark shares: a pipeline from YAML, configured for `n_channels` at
 /// 1 kHz (channels 2 m apart), fed one chunk of 1,000 rows (1 s) of Gaussian noise per iteration
 /// with its state carried across iterations as in a live stream; reports `ch_samples/s` (input
-/// channel-samples per second).
+/// channel-samples per second) and `threads`.
 
 #include <memory>
 #include <random>
@@ -18,7 +18,9 @@ namespace dasflow::bench {
 
 inline constexpr std::size_t kRows = 1000;
 
-inline void run_pipeline(benchmark::State& state, const std::string& yaml, std::size_t n_channels) {
+/// `threads`: Sequential::set_threads (the daemon's `threads` key).
+inline void run_pipeline(benchmark::State& state, const std::string& yaml, std::size_t n_channels,
+                         std::size_t threads = 1) {
   const Registry registry = atoms::builtin_registry();
   auto pipe = registry.build_pipeline(YAML::Load(yaml));
   if (!pipe.ok()) {
@@ -29,6 +31,7 @@ inline void run_pipeline(benchmark::State& state, const std::string& yaml, std::
   in.fs_hz = 1000.0;
   in.n_channels = n_channels;
   in.coords = std::make_shared<const ChannelCoords>(ChannelCoords{0, 1, 2.0});
+  pipe.value()->set_threads(threads);
   if (auto r = pipe.value()->configure(in); !r.ok()) {
     state.SkipWithError(r.error().message.c_str());
     return;
@@ -49,6 +52,7 @@ inline void run_pipeline(benchmark::State& state, const std::string& yaml, std::
     index += static_cast<std::int64_t>(kRows);
     if (!r.ok()) state.SkipWithError(r.error().message.c_str());
   }
+  state.counters["threads"] = static_cast<double>(threads);
   state.counters["ch_samples/s"] =
       benchmark::Counter(static_cast<double>(state.iterations() * kRows * n_channels), benchmark::Counter::kIsRate);
 }

@@ -2,8 +2,10 @@
 
 #include "dasflow/daemon/control_server.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace dasflow::daemon {
 
@@ -60,7 +62,7 @@ void parse_outputs(const YAML::Node& list, AppConfig& cfg, std::string& errors) 
       out.hdf5.dir = where;
       const YAML::Node prefix = r.has("prefix") ? list[i]["prefix"] : YAML::Node();
       r.known("prefix");
-      if (prefix.IsDefined()) {
+      if (r.has("prefix")) { // (a default YAML::Node() counts as defined)
         if (!prefix.IsScalar() || prefix.Scalar().empty() || prefix.Scalar().find('/') != std::string::npos)
           r.error("prefix", "must be a file-name prefix without '/'");
         else
@@ -129,6 +131,12 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
   const std::string on_gap = top.choice("on_gap", "continue", {"continue", "reset", "fail"});
   cfg.on_gap = on_gap == "reset" ? OnGap::reset : on_gap == "fail" ? OnGap::fail : OnGap::keep_state;
   cfg.queue_depth = static_cast<std::size_t>(top.integer("queue_depth", 4, 1, 1024));
+  // `threads`: how many threads share the pipeline's channel tiles (docs/performance.md); `auto`
+  // (the default) is one per core. The reader and the writer have their own threads besides.
+  if (const YAML::Node t = root["threads"]; t && t.IsScalar() && t.Scalar() == "auto")
+    top.known("threads");
+  else if (t)
+    cfg.threads = static_cast<std::size_t>(top.integer("threads", 1, 1, 256));
   if (top.has("logging")) {
     ConfigReader log(root["logging"], "logging");
     cfg.log_level = log.choice("level", "info", {"trace", "debug", "info", "warn", "error", "critical", "off"});
@@ -192,9 +200,10 @@ Result<AppConfig> parse_app_config(const std::string& text, const std::string& f
   top.known("fft");
   if (auto e = top.finish(); !e.ok()) add_error(errors, e.error().message);
   if (top.has("source")) parse_source(root["source"], cfg, errors);
-  if (auto pipe = registry.build_pipeline(root["pipeline"], "pipeline"); pipe.ok())
+  if (auto pipe = registry.build_pipeline(root["pipeline"], "pipeline"); pipe.ok()) {
     cfg.pipeline = std::move(pipe).value();
-  else
+    cfg.pipeline->set_threads(cfg.threads != 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency()));
+  } else
     add_error(errors, pipe.error().message);
   parse_outputs(root["outputs"], cfg, errors);
 

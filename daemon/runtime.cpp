@@ -109,8 +109,9 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
       DASFLOW_TRY(resume_from_checkpoint());
   }
   logger("reader")->info("source: {}", source_->describe());
-  logger("proc")->info("pipeline {} Hz x {} channels -> {} Hz x {} channels:\n{}", in_stream_.fs_hz,
-                       in_stream_.n_channels, out_stream_.fs_hz, out_stream_.n_channels, pipeline_yaml_);
+  logger("proc")->info("pipeline {} Hz x {} channels -> {} Hz x {} channels, {} thread(s):\n{}", in_stream_.fs_hz,
+                       in_stream_.n_channels, out_stream_.fs_hz, out_stream_.n_channels, config_.pipeline->threads(),
+                       pipeline_yaml_);
   reader_ = std::thread([this] { read_loop(); });
   processor_ = std::thread([this] { process_loop(); });
   writer_ = std::thread([this, on_finished] { write_loop(on_finished); });

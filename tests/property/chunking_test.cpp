@@ -2,6 +2,7 @@
 // partition of the stream, a save → serialise → restore into a freshly built pipeline mid-stream,
 // and a clone mid-stream all give output bit-identical to one call on the whole stream.
 
+#include <algorithm>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -83,6 +84,12 @@ const std::vector<PipelineCase>& cases() {
        "[{atom: iirfilter, order: 2, cutoff: 1.0, btype: highpass},"
        " {atom: fkfilter, vmin: 30, window: 0.12, mode: reject, pad: 1}, {atom: scale, factor: 2}]",
        100.0},
+      // Issue 9's reference chain: one fused stage of column-separable atoms (docs/performance.md).
+      {"reference_chain",
+       "[{atom: iirfilter, order: 4, cutoff: [1, 40], btype: bandpass}, {atom: decimate, factor: 4, numtaps: 32},"
+       " {atom: stalta, method: recursive, sta: 0.1, lta: 1.0}, {atom: trigger, on_threshold: 2.5, off_threshold: "
+       "1.2}]",
+       1000.0},
       {"sequential_chain",
        "[{atom: iirfilter, order: 2, cutoff: 1.0, btype: highpass},"
        " {atom: lfilter, b: [0.25, 0.5, 0.25]},"
@@ -216,7 +223,104 @@ TEST_P(Chunking, ExhaustiveSmallPartitionsAndCuts) {
   }
 }
 
+TEST_P(Chunking, AtomByAtomEqualsFusedTilesOnAnyThreadCount) {
+  // The reference: every child's own process() on whole chunks, one after the other (no fused
+  // stage, no tiles, one thread); chunked at random so the fused runs below see other boundaries.
+  auto reference = make();
+  struct Unfused final : Atom {
+    Sequential* seq;
+    Chunk a, b;
+    explicit Unfused(Sequential* s) : seq(s) {}
+    std::string_view kind() const noexcept override { return "unfused"; }
+    Result<StreamInfo> configure(const StreamInfo& in) override { return in; }
+    Result<void> process(const ChunkView& in, Chunk& out) override {
+      ChunkView view = in;
+      for (std::size_t k = 0; k < seq->size(); ++k) {
+        Chunk& dst = k + 1 == seq->size() ? out : (k % 2 ? b : a);
+        DASFLOW_TRY(seq->at(k).process(view, dst));
+        view = dst.view();
+      }
+      return {};
+    }
+    std::size_t max_output_samples(std::size_t n) const noexcept override { return seq->max_output_samples(n); }
+    void reset() noexcept override {}
+    std::unique_ptr<Atom> clone() const override { return nullptr; }
+    StateTree save_state() const override { return seq->save_state(); }
+    Result<void> restore_state(const StateTree&) override { return {}; }
+    std::string config_yaml() const override { return {}; }
+  } unfused(reference.get());
+  Recording want;
+  run_chunks(unfused, input_, kChannels, kFirstIndex, 0, split(kRows, Split::random, 11), want);
+  EXPECT_TRUE(same_stream(want, whole_));
+
+  struct Tiling {
+    std::size_t threads, rows, columns;
+  };
+  for (const Tiling& t : {Tiling{1, 1, 1}, Tiling{2, 3, 2}, Tiling{3, 64, 256}, Tiling{2, 7, 5}, Tiling{4, 1000, 3}}) {
+    auto p = make();
+    p->set_threads(t.threads);
+    p->set_tiling(t.rows, t.columns);
+    Recording rec;
+    run_chunks(*p, input_, kChannels, kFirstIndex, 0, split(kRows, Split::random, 4), rec);
+    EXPECT_TRUE(same_stream(rec, whole_))
+        << t.threads << " threads, tiles of " << t.rows << " rows × " << t.columns << " channels";
+    EXPECT_EQ(p->save_state(), reference->save_state());
+  }
+}
+
+/// The cases whose every atom is column-separable (Atom::column_separable).
+std::vector<PipelineCase> separable_cases() {
+  std::vector<PipelineCase> out;
+  for (const PipelineCase& c : cases()) {
+    const Registry reg = atoms::builtin_registry();
+    auto p = reg.build_pipeline(YAML::Load(c.yaml));
+    if (!p.ok()) continue; // reported by the Chunking cases
+    bool all = (*p)->configure(stream(c.fs_hz, kChannels)).ok();
+    for (std::size_t k = 0; k < (*p)->size(); ++k)
+      all = all && (*p)->at(k).column_separable();
+    if (all) out.push_back(c);
+  }
+  return out;
+}
+
+class WideChannels : public ::testing::TestWithParam<PipelineCase> {};
+
+TEST_P(WideChannels, EachChannelAloneEqualsItsColumnOfAWideRun) {
+  // 45 channels (register-blocked groups of 32 and 8 plus a remainder of 5) give, column by
+  // column, what a one-channel pipeline gives on that channel alone (scalar code only): grouping
+  // channels changes no bit.
+  constexpr std::size_t kWide = 45, kLen = 700;
+  const std::vector<float> wide_in = noise(kLen, kWide, 77);
+  auto wide = pipeline(GetParam().yaml, stream(GetParam().fs_hz, kWide));
+  wide->set_threads(2);
+  Recording wide_out;
+  run_chunks(*wide, wide_in, kWide, kFirstIndex, 0, split(kLen, Split::random, 3), wide_out);
+  ASSERT_GT(wide_out.n_rows, 0u);
+  for (std::size_t c = 0; c < kWide; ++c) {
+    std::vector<float> column(kLen);
+    for (std::size_t t = 0; t < kLen; ++t)
+      column[t] = wide_in[t * kWide + c];
+    auto one = pipeline(GetParam().yaml, stream(GetParam().fs_hz, 1));
+    Recording one_out;
+    run_chunks(*one, column, 1, kFirstIndex, 0, {kLen}, one_out);
+    ASSERT_EQ(one_out.n_rows, wide_out.n_rows);
+    std::vector<float> want(wide_out.n_rows);
+    for (std::size_t t = 0; t < wide_out.n_rows; ++t)
+      want[t] = wide_out.samples[t * kWide + c];
+    ASSERT_TRUE(bit_identical(one_out.samples, want, 1)) << "channel " << c;
+    for (const Event& e : one_out.events) { // the same events, on this channel
+      const bool found = std::any_of(wide_out.events.begin(), wide_out.events.end(), [&](const Event& w) {
+        return w.channel == static_cast<std::int64_t>(c) && w.on_index == e.on_index && w.off_index == e.off_index &&
+               w.peak == e.peak;
+      });
+      EXPECT_TRUE(found) << "channel " << c << " event at " << e.on_index;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Atoms, Chunking, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<PipelineCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(Separable, WideChannels, ::testing::ValuesIn(separable_cases()),
                          [](const ::testing::TestParamInfo<PipelineCase>& i) { return i.param.name; });
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -73,6 +74,37 @@ TEST(AppConfig, ScalarsWhereMappingsBelongAreErrorsNotCrashes) {
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_NE(r.error().message.find(expected), std::string::npos) << text << "\n-> " << r.error().message;
   }
+}
+
+TEST(AppConfig, ThreadsIsACountOrAutoAndReachesThePipeline) {
+  const Registry registry = atoms::builtin_registry();
+  const std::string base = "source: {type: synthetic, channels: 4, fs: 100}\npipeline: [{atom: abs}]\n";
+  auto two = daemon::parse_app_config(base + "threads: 2\n", "t.yaml", registry);
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(two->pipeline->threads(), 2u);
+  auto automatic = daemon::parse_app_config(base + "threads: auto\n", "t.yaml", registry);
+  ASSERT_TRUE(automatic.ok()) << automatic.error().message;
+  EXPECT_EQ(automatic->pipeline->threads(), std::max(1u, std::thread::hardware_concurrency()));
+  auto unset = daemon::parse_app_config(base, "t.yaml", registry);
+  ASSERT_TRUE(unset.ok()) << unset.error().message;
+  EXPECT_EQ(unset->pipeline->threads(), automatic->pipeline->threads());
+  for (const char* bad : {"threads: 0\n", "threads: many\n", "threads: [2]\n"}) {
+    auto r = daemon::parse_app_config(base + bad, "t.yaml", registry);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("t.yaml: threads:"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(AppConfig, Hdf5OutputWithoutPrefixTakesTheDefault) {
+  // Was refused ("prefix: must be a file-name prefix"): an absent key read as a defined node.
+  const Registry registry = atoms::builtin_registry();
+  auto r = daemon::parse_app_config(
+      "source: {type: synthetic, channels: 4, fs: 100}\npipeline: [{atom: abs}]\noutputs: [{type: hdf5, path: out}]\n",
+      "p.yaml", registry);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->outputs.size(), 1u);
+  EXPECT_EQ(r->outputs[0].hdf5.prefix, daemon::OutputConfig{}.hdf5.prefix);
+  EXPECT_FALSE(r->outputs[0].hdf5.prefix.empty());
 }
 
 TEST(AppConfig, SyntaxErrorNamesLineAndColumn) {

@@ -1,7 +1,13 @@
 // Sequential threads the stream description through its children and is itself an atom.
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
+#include "dasflow/core/worker_pool.hpp"
 #include "test_support.hpp"
 
 namespace dasflow::test {
@@ -90,6 +96,67 @@ TEST(Sequential, RestoreChecksCountAndKindsWithoutPartialChange) {
   StateTree short_tree("sequential", 1);
   short_tree.add_child(before.children()[0]);
   EXPECT_EQ(p->restore_state(short_tree).error().message, "state holds 1 atoms, the pipeline has 2");
+}
+
+} // namespace
+} // namespace dasflow::test
+
+namespace dasflow::test {
+namespace {
+
+TEST(WorkerPool, RunsEveryTaskOnceOnSlotsBelowItsSize) {
+  for (std::size_t threads : {1u, 2u, 3u, 8u}) {
+    WorkerPool pool(threads);
+    EXPECT_EQ(pool.size(), threads);
+    for (std::size_t n : {0u, 1u, 2u, 7u, 1000u}) {
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<bool> bad_slot{false};
+      pool.run(n, [&](std::size_t i, std::size_t slot) {
+        hits[i].fetch_add(1);
+        if (slot >= threads) bad_slot = true;
+      });
+      for (std::size_t i = 0; i < n; ++i)
+        EXPECT_EQ(hits[i].load(), 1) << "task " << i << " of " << n << " on " << threads << " threads";
+      EXPECT_FALSE(bad_slot.load());
+    }
+  }
+}
+
+TEST(WorkerPool, UsesItsWorkersAndReturnsOnlyWhenAllTasksAreDone) {
+  WorkerPool pool(2);
+  std::atomic<int> done{0};
+  std::atomic<bool> worker_seen{false};
+  for (int round = 0; round < 200; ++round) {
+    pool.run(16, [&](std::size_t, std::size_t slot) {
+      if (slot != 0) worker_seen = true;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      done.fetch_add(1);
+    });
+    ASSERT_EQ(done.load(), 16 * (round + 1)); // run() returned after the last task, not before
+  }
+  EXPECT_TRUE(worker_seen.load()); // 3,200 tasks of 50 µs: the second thread took some
+}
+
+TEST(Sequential, ThreadsAndTilesLeaveOutputAndStateUnchanged) {
+  const std::string yaml = "[{atom: iirfilter, order: 4, cutoff: [1, 40], btype: bandpass},"
+                           " {atom: decimate, factor: 4, numtaps: 32}, {atom: stalta, method: recursive, sta: 0.1,"
+                           " lta: 1}, {atom: trigger, on_threshold: 2.5, off_threshold: 1.2}]";
+  constexpr std::size_t kCh = 300, kRows = 2000;
+  const auto input = noise(kRows, kCh, 5);
+  Recording one, many;
+  auto a = pipeline(yaml, stream(1000, kCh));
+  run_chunks(*a, input, kCh, 1'700'000'000'000, 0, split(kRows, Split::random, 2), one);
+  auto b = pipeline(yaml, stream(1000, kCh));
+  b->set_threads(2);
+  b->set_tiling(50, 40);
+  run_chunks(*b, input, kCh, 1'700'000'000'000, 0, split(kRows, Split::random, 3), many);
+  EXPECT_TRUE(bit_identical(many.samples, one.samples, kCh));
+  EXPECT_EQ(many.events, one.events);
+  EXPECT_GT(one.events.size(), 0u);
+  EXPECT_EQ(a->save_state(), b->save_state());
+  // A clone keeps the thread count (the daemon rebuilds pipelines from a prototype).
+  EXPECT_EQ(b->clone()->save_state(), b->save_state());
+  EXPECT_EQ(dynamic_cast<Sequential&>(*b->clone()).threads(), 2u);
 }
 
 } // namespace

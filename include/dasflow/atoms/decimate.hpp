@@ -45,6 +45,11 @@ public:
   Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override;
   void reset() noexcept override;
+  /// FIR, direct: by columns, computing only the kept rows. IIR and FFT filter whole chunks.
+  bool column_separable() const noexcept override { return !iir_ && !use_fft_; }
+  ChunkShape begin_columns(const ChunkView& in) override { return fir_.begin(in); }
+  std::size_t rows_out_through(std::size_t in_rows) const noexcept override { return fir_.rows_out_through(in_rows); }
+  void process_tile(const ColumnTile& t) noexcept override { fir_.process_tile(t); }
   std::unique_ptr<Atom> clone() const override { return std::make_unique<Decimate>(*this); }
   StateTree save_state() const override;
   Result<void> restore_state(const StateTree& s) override;

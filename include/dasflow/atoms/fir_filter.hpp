@@ -41,6 +41,13 @@ public:
     return use_fft_ ? fft_.max_output_samples(n_in) : n_in;
   }
   void reset() noexcept override;
+  /// The direct path runs by columns; the FFT path transforms whole blocks.
+  bool column_separable() const noexcept override { return !use_fft_; }
+  ChunkShape begin_columns(const ChunkView& in) override { return kernel_.begin(in); }
+  std::size_t rows_out_through(std::size_t in_rows) const noexcept override {
+    return kernel_.rows_out_through(in_rows);
+  }
+  void process_tile(const ColumnTile& t) noexcept override { kernel_.process_tile(t); }
   std::unique_ptr<Atom> clone() const override { return std::make_unique<FirFilter>(*this); }
   StateTree save_state() const override;
   Result<void> restore_state(const StateTree& s) override;

@@ -25,6 +25,8 @@ public:
   Result<StreamInfo> configure(const StreamInfo& in) override { return in; }
   Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
+  bool column_separable() const noexcept override { return true; }
+  void process_tile(const ColumnTile& t) noexcept override;
   void reset() noexcept override {}
   std::unique_ptr<Atom> clone() const override { return std::make_unique<Pointwise>(*this); }
   StateTree save_state() const override { return StateTree(std::string(kind()), 1); }

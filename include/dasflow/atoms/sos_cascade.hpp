@@ -8,6 +8,7 @@
 
 #include "dasflow/core/aligned_buffer.hpp"
 #include "dasflow/core/chunk.hpp"
+#include "dasflow/core/column_tile.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/state_tree.hpp"
 
@@ -21,8 +22,8 @@ public:
 
   /// Sets the sections and the channel count; zeroes the state.
   void configure(std::vector<Row> sos, std::size_t n_channels);
-  /// Filters `in` into `out` (same shape, same first_index); `out` may not alias `in`.
-  void process(const ChunkView& in, Chunk& out) noexcept;
+  /// Filters one tile (Atom::process_tile), same rows in as out; `out` may not alias `in`.
+  void process_tile(const ColumnTile& t) noexcept;
   void reset() noexcept { zi_.assign_zero(); }
 
   const std::vector<Row>& sections() const noexcept { return sos_; }
@@ -34,8 +35,7 @@ public:
 private:
   std::vector<Row> sos_;
   std::size_t n_channels_ = 0;
-  AlignedBuffer<double> zi_;   ///< [section][2][channel], channels innermost (contiguous for SIMD)
-  AlignedBuffer<double> work_; ///< one row of one channel block, in double between sections
+  AlignedBuffer<double> zi_; ///< [section][2][channel], channels innermost (contiguous for SIMD)
 };
 
 } // namespace dasflow::atoms

@@ -26,6 +26,8 @@ public:
   Result<StreamInfo> configure(const StreamInfo& in) override;
   Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
+  bool column_separable() const noexcept override { return true; }
+  void process_tile(const ColumnTile& t) noexcept override { cascade_.process_tile(t); }
   void reset() noexcept override { cascade_.reset(); }
   std::unique_ptr<Atom> clone() const override { return std::make_unique<SosFilter>(*this); }
   StateTree save_state() const override { return cascade_.save("sosfilter"); }

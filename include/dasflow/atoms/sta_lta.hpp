@@ -34,6 +34,10 @@ public:
   Result<StreamInfo> configure(const StreamInfo& in) override;
   Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
+  bool column_separable() const noexcept override { return true; }
+  ChunkShape begin_columns(const ChunkView& in) override;
+  void process_tile(const ColumnTile& tile) noexcept override;
+  void end_columns(const ChunkView& in, Chunk& out) override;
   void reset() noexcept override;
   std::unique_ptr<Atom> clone() const override { return std::make_unique<StaLta>(*this); }
   StateTree save_state() const override;
@@ -47,9 +51,10 @@ private:
   Config config_;
   std::int64_t nsta_ = 0, nlta_ = 0; ///< derived from the input rate
   std::size_t n_channels_ = 0;
-  std::int64_t count_ = 0;          ///< samples seen since the start of the stream
-  AlignedBuffer<double> sta_, lta_; ///< per channel
-  AlignedBuffer<float> history_;    ///< classic: ring [nlta][channel] of the last inputs
+  std::int64_t count_ = 0;             ///< samples seen since the start of the stream, before this chunk
+  std::int64_t chunk_first_index_ = 0; ///< first index of the chunk being processed (begin_columns)
+  AlignedBuffer<double> sta_, lta_;    ///< per channel
+  AlignedBuffer<float> history_;       ///< classic: ring [nlta][channel] of the last inputs
 };
 
 } // namespace dasflow::atoms

@@ -12,6 +12,10 @@
 ///   needs a new rising edge.
 /// State per channel: previous-sample and active flags, on index, peak value and index: O(n_channels).
 
+#include <mutex>
+#include <utility>
+#include <vector>
+
 #include "dasflow/core/aligned_buffer.hpp"
 #include "dasflow/core/atom.hpp"
 #include "dasflow/core/config_reader.hpp"
@@ -34,6 +38,9 @@ public:
   Result<StreamInfo> configure(const StreamInfo& in) override;
   Result<void> process(const ChunkView& in, Chunk& out) override;
   std::size_t max_output_samples(std::size_t n_in) const noexcept override { return n_in; }
+  bool column_separable() const noexcept override { return true; }
+  void process_tile(const ColumnTile& tile) noexcept override;
+  void end_columns(const ChunkView& in, Chunk& out) override;
   void reset() noexcept override;
   std::unique_ptr<Atom> clone() const override { return std::make_unique<Trigger>(*this); }
   StateTree save_state() const override;
@@ -52,6 +59,15 @@ private:
   std::vector<std::int64_t> active_;   ///< an event is open
   std::vector<std::int64_t> on_index_, peak_index_;
   std::vector<double> peak_;
+  /// Events closed by the tiles of the chunk in progress, with each tile's first column; merged in
+  /// end_columns. Not state: empty between chunks (a copy starts empty).
+  struct PendingEvents {
+    std::mutex mutex;
+    std::vector<std::pair<std::size_t, std::vector<Event>>> by_tile;
+    PendingEvents() = default;
+    PendingEvents(const PendingEvents&) {}
+    PendingEvents& operator=(const PendingEvents&) { return *this; }
+  } pending_;
 };
 
 } // namespace dasflow::atoms

@@ -2,12 +2,14 @@
 /// \file atom.hpp
 /// The interface every processing step implements (DESIGN.md §3, STYLE.md §4).
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "dasflow/core/chunk.hpp"
+#include "dasflow/core/column_tile.hpp"
 #include "dasflow/core/config_origin.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/state_tree.hpp"
@@ -57,6 +59,30 @@ public:
   /// round-trippable): logged at start-up and hashed into checkpoints.
   virtual std::string config_yaml() const = 0;
 
+  // Channel-parallel execution (docs/performance.md). An atom whose output column c depends only on
+  // input column c and on channel c's own state says so with column_separable(); Sequential then
+  // runs a chain of such atoms tile by tile (channel ranges on worker threads, a few rows at a
+  // time so intermediates stay in cache) instead of chunk by chunk. The state, and so the result,
+  // is the same whatever the tiling: each channel still sees its samples in order.
+  //
+  // Per chunk: begin_columns() once, serially; process_tile() on disjoint column ranges, for each
+  // range on consecutive row ranges in order, from any thread; end_columns() once, serially.
+
+  /// True if the three calls below are implemented; such an atom keeps the channel count.
+  virtual bool column_separable() const noexcept { return false; }
+  /// The output shape for `in` (only its shape, index and events are read: no samples). Changes no
+  /// state that process_tile() reads.
+  virtual ChunkShape begin_columns(const ChunkView& in) { return {in.n_samples, in.first_index}; }
+  /// Output rows that the first `in_rows` input rows of the current chunk produce (monotone; all of
+  /// the chunk's rows give begin_columns()'s n_samples).
+  virtual std::size_t rows_out_through(std::size_t in_rows) const noexcept { return in_rows; }
+  /// Computes one tile and advances the state of its channels. Thread-safe across disjoint ranges.
+  virtual void process_tile(const ColumnTile&) noexcept {}
+  /// After every tile: events, watermark and the state shared by all channels. `out` has the shape
+  /// begin_columns() gave; only its events and watermark may be written (its samples may be
+  /// elsewhere).
+  virtual void end_columns(const ChunkView& in, Chunk& out) { pass_events(in, out); }
+
   const ConfigOrigin& origin() const noexcept { return origin_; }
   void set_origin(ConfigOrigin origin) { origin_ = std::move(origin); }
 
@@ -70,6 +96,32 @@ protected:
   static void pass_events(const ChunkView& in, Chunk& out) {
     out.events.assign(in.events.begin(), in.events.end());
     out.event_watermark = in.event_watermark;
+  }
+
+  /// process() of a column-separable atom: the chunk in tiles of `tile_columns` channels ×
+  /// `tile_rows` rows (cache-sized; any tiling gives the same result), on the calling thread.
+  void process_by_columns(const ChunkView& in, Chunk& out, std::size_t tile_rows = 64, std::size_t tile_columns = 256) {
+    const ChunkShape shape = begin_columns(in);
+    out.reshape(shape.n_samples, in.n_channels);
+    out.first_index = shape.first_index;
+    const std::size_t n = in.n_channels;
+    for (std::size_t c0 = 0; c0 < n; c0 += tile_columns) {
+      ColumnTile t;
+      t.c0 = c0;
+      t.width = std::min(tile_columns, n - c0);
+      t.in_stride = t.out_stride = n;
+      for (std::size_t r0 = 0; r0 < in.n_samples; r0 += tile_rows) {
+        const std::size_t r1 = std::min(r0 + tile_rows, in.n_samples);
+        const std::size_t o0 = rows_out_through(r0), o1 = rows_out_through(r1);
+        t.in_first_index = in.first_index + static_cast<std::int64_t>(r0);
+        t.in_rows = r1 - r0;
+        t.in = in.samples.data() + r0 * n + c0;
+        t.out_rows = o1 - o0;
+        t.out = out.samples.data() + o0 * n + c0;
+        process_tile(t);
+      }
+    }
+    end_columns(in, out);
   }
 
   /// For atoms that read columns as fibre channels: a spectral product's columns are (band or

@@ -58,6 +58,7 @@ struct AppConfig {
   std::string log_file;           ///< `logging.file`: append the log there (reopened on SIGHUP); empty = stdout
   double stats_interval_s = 10.0; ///< period of the progress line in the log
   std::size_t queue_depth = 4;    ///< chunks each inter-stage queue holds
+  std::size_t threads = 0;        ///< `threads`: pipeline threads; 0 = auto (one per core)
   std::string fft_wisdom;         ///< `fft.wisdom`: FFTW wisdom file (measured plans); empty = estimated plans
   std::string text;               ///< the file as given (recorded in outputs)
 };
