@@ -11,78 +11,58 @@ namespace dasflow::atoms {
 
 namespace {
 
-constexpr std::size_t kBlockChannels = 512;
 constexpr std::int64_t kStateVersion = 1;
 
-/// One output row for a block of `nb` channels: the output sample of input tile row `row`. Input
-/// row row − k comes from the tile (`in`, rows apart by `in_stride`) when k <= row, and otherwise
-/// from the history (`hist`, `hist_rows` rows apart by `hist_stride`, oldest first).
+/// Rows of float32 (`stride` apart) into consecutive rows of `width` doubles: exact, and done once
+/// per input sample instead of once per tap.
+DASFLOW_KERNEL void widen_rows(const float* src, std::size_t stride, std::size_t rows, std::size_t width, double* dst) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < width; ++c)
+      dst[r * width + c] = static_cast<double>(src[r * stride + c]);
+}
+
+/// One output row of `width` channels. `x` points at the output sample's own input row in `ext`, a
+/// contiguous time axis of rows of `width` doubles (input row n − k at x − k·width).
 ///
 /// scipy.signal.lfilter(b, [1], x) runs transposed direct form II with a zero-padded `a`; unrolled,
 /// its output is  y[n] = ((b[N-1] x[n-N+1] + b[N-2] x[n-N+2]) + … + b[1] x[n-1]) + b[0] x[n]:
 /// the oldest tap first, the newest last. Summing in exactly that order (in double) is what makes
-/// us match scipy to rounding and makes the result independent of chunking and tiling.
-DASFLOW_KERNEL void fir_row(const float* in, std::size_t in_stride, const float* hist, std::size_t hist_stride,
-                            std::size_t hist_rows, std::size_t row, std::size_t nb, const double* b, std::size_t n_taps,
-                            float* y) {
-  const float* x = in + row * in_stride;
+/// us match scipy to rounding and makes the result independent of chunking and tiling. Groups of
+/// 4 × kGroup channels keep four accumulators in registers (simd_group.hpp), whose independent sums
+/// hide the adds' latency; the remaining channels are summed one by one in the same order.
+DASFLOW_KERNEL void fir_row(const double* x, std::size_t width, const double* b, std::size_t n_taps, float* y) {
+  using simd::GroupD;
   if (n_taps == 1) {
-    for (std::size_t c = 0; c < nb; ++c)
-      y[c] = static_cast<float>(static_cast<double>(x[c]) * b[0]);
+    for (std::size_t c = 0; c < width; ++c)
+      y[c] = static_cast<float>(x[c] * b[0]);
     return;
   }
-  const auto input = [&](std::size_t k) {
-    return k <= row ? in + (row - k) * in_stride : hist + (hist_rows + row - k) * hist_stride;
-  };
-  alignas(64) double acc[kBlockChannels];
-  const float* oldest = input(n_taps - 1);
-  for (std::size_t c = 0; c < nb; ++c)
-    acc[c] = static_cast<double>(oldest[c]) * b[n_taps - 1];
-  for (std::size_t k = n_taps - 2; k >= 1; --k) {
-    const float* xk = input(k);
-    const double bk = b[k];
-    for (std::size_t c = 0; c < nb; ++c)
-      acc[c] = acc[c] + static_cast<double>(xk[c]) * bk;
-  }
-  const double b0 = b[0];
-  for (std::size_t c = 0; c < nb; ++c)
-    y[c] = static_cast<float>(acc[c] + b0 * static_cast<double>(x[c]));
-}
-
-/// fir_row for 4 × kGroup channels at once with the accumulators in registers (simd_group.hpp): four
-/// independent sums hide the latency of the adds. Same per-lane order of operations as fir_row.
-/// Returns the channels done (a multiple of 4 × kGroup).
-DASFLOW_KERNEL std::size_t fir_row_groups(const float* in, std::size_t in_stride, const float* hist,
-                                          std::size_t hist_stride, std::size_t hist_rows, std::size_t row,
-                                          std::size_t width, const double* b, std::size_t n_taps, float* y) {
-  using simd::GroupD;
   constexpr std::size_t kWide = 4 * simd::kGroup;
-  if (n_taps < 2) return 0;
-  const auto input = [&](std::size_t k) {
-    return k <= row ? in + (row - k) * in_stride : hist + (hist_rows + row - k) * hist_stride;
-  };
-  const std::size_t done = width / kWide * kWide;
-  for (std::size_t c = 0; c < done; c += kWide) {
-    const float* oldest = input(n_taps - 1) + c;
-    const double bl = b[n_taps - 1];
-    GroupD a0 = simd::load_widen(oldest) * bl, a1 = simd::load_widen(oldest + 8) * bl;
-    GroupD a2 = simd::load_widen(oldest + 16) * bl, a3 = simd::load_widen(oldest + 24) * bl;
+  const double* const oldest = x - (n_taps - 1) * width;
+  const double bl = b[n_taps - 1], b0 = b[0];
+  std::size_t c = 0;
+  for (; c + kWide <= width; c += kWide) {
+    GroupD a0 = simd::load(oldest + c) * bl, a1 = simd::load(oldest + c + 8) * bl;
+    GroupD a2 = simd::load(oldest + c + 16) * bl, a3 = simd::load(oldest + c + 24) * bl;
     for (std::size_t k = n_taps - 2; k >= 1; --k) {
-      const float* xk = input(k) + c;
+      const double* xk = x - k * width + c;
       const double bk = b[k];
-      a0 = a0 + simd::load_widen(xk) * bk;
-      a1 = a1 + simd::load_widen(xk + 8) * bk;
-      a2 = a2 + simd::load_widen(xk + 16) * bk;
-      a3 = a3 + simd::load_widen(xk + 24) * bk;
+      a0 = a0 + simd::load(xk) * bk;
+      a1 = a1 + simd::load(xk + 8) * bk;
+      a2 = a2 + simd::load(xk + 16) * bk;
+      a3 = a3 + simd::load(xk + 24) * bk;
     }
-    const float* x = in + row * in_stride + c;
-    const double b0 = b[0];
-    simd::narrow_store(y + c, a0 + b0 * simd::load_widen(x));
-    simd::narrow_store(y + c + 8, a1 + b0 * simd::load_widen(x + 8));
-    simd::narrow_store(y + c + 16, a2 + b0 * simd::load_widen(x + 16));
-    simd::narrow_store(y + c + 24, a3 + b0 * simd::load_widen(x + 24));
+    simd::narrow_store(y + c, a0 + b0 * simd::load(x + c));
+    simd::narrow_store(y + c + 8, a1 + b0 * simd::load(x + c + 8));
+    simd::narrow_store(y + c + 16, a2 + b0 * simd::load(x + c + 16));
+    simd::narrow_store(y + c + 24, a3 + b0 * simd::load(x + c + 24));
   }
-  return done;
+  for (; c < width; ++c) {
+    double acc = oldest[c] * bl;
+    for (std::size_t k = n_taps - 2; k >= 1; --k)
+      acc = acc + x[c - k * width] * b[k];
+    y[c] = static_cast<float>(acc + b0 * x[c]);
+  }
 }
 
 } // namespace
@@ -114,14 +94,20 @@ void FirKernel::process_tile(const ColumnTile& t) noexcept {
   const std::size_t hist_rows = taps_.size() - 1;
   float* const hist = history_.data() + t.c0;
   const KeptRows kept = kept_rows(t.in_first_index, t.in_rows, factor_);
-  for (std::size_t j = 0; j < kept.count; ++j) {
-    const std::size_t row = kept.first_row + j * static_cast<std::size_t>(factor_);
-    float* const y = t.out + j * t.out_stride;
-    const std::size_t done =
-        fir_row_groups(t.in, t.in_stride, hist, n_channels_, hist_rows, row, t.width, taps_.data(), taps_.size(), y);
-    for (std::size_t c = done; c < t.width; c += kBlockChannels)
-      fir_row(t.in + c, t.in_stride, hist + c, n_channels_, hist_rows, row, std::min(kBlockChannels, t.width - c),
-              taps_.data(), taps_.size(), t.out + j * t.out_stride + c);
+  // The history and the tile as one contiguous time axis of doubles, per thread, in column blocks
+  // small enough to stay in cache (however long the filter).
+  thread_local AlignedBuffer<double> ext;
+  const std::size_t ext_rows = hist_rows + t.in_rows;
+  const std::size_t block = std::max<std::size_t>(32, (std::size_t{1} << 16) / ext_rows / 32 * 32);
+  for (std::size_t c0 = 0; c0 < t.width; c0 += block) {
+    const std::size_t w = std::min(block, t.width - c0);
+    ext.resize(std::max(ext.size(), ext_rows * w));
+    widen_rows(hist + c0, n_channels_, hist_rows, w, ext.data());
+    widen_rows(t.in + c0, t.in_stride, t.in_rows, w, ext.data() + hist_rows * w);
+    for (std::size_t j = 0; j < kept.count; ++j) {
+      const std::size_t row = kept.first_row + j * static_cast<std::size_t>(factor_);
+      fir_row(ext.data() + (hist_rows + row) * w, w, taps_.data(), taps_.size(), t.out + j * t.out_stride + c0);
+    }
   }
   // The new history: the last hist_rows rows of (history, tile), for the tile's columns.
   const std::size_t bytes = t.width * sizeof(float);

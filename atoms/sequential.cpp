@@ -1,6 +1,7 @@
 #include "dasflow/core/sequential.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace dasflow {
 
@@ -103,9 +104,16 @@ void Sequential::process_fused(std::size_t first, std::size_t last, const ChunkV
   pool_->run(n_tiles, [&](std::size_t tile, std::size_t slot) {
     const std::size_t c0 = tile * tile_columns_;
     const std::size_t width = std::min(tile_columns_, n_channels - c0);
+    float* const buf[2] = {scratch_[2 * slot].data(), scratch_[2 * slot + 1].data()};
+    const std::size_t bytes = width * sizeof(float);
     for (std::size_t b = 0; b < n_blocks; ++b) {
-      const float* src = in.samples.data() + bounds_[0][b] * n_channels + c0;
-      std::size_t src_stride = n_channels;
+      // The tile's input rows into a compact buffer first, and the last atom's rows out of one at
+      // the end: whole row segments that the hardware prefetcher streams, where the kernels'
+      // register-blocked column groups would walk down the chunk's long row stride line by line.
+      const float* in_rows = in.samples.data() + bounds_[0][b] * n_channels + c0;
+      for (std::size_t r = 0; r < bounds_[0][b + 1] - bounds_[0][b]; ++r)
+        std::memcpy(buf[0] + r * width, in_rows + r * n_channels, bytes);
+      std::size_t cur = 0;
       for (std::size_t j = 0; j < m; ++j) {
         ColumnTile t;
         t.c0 = c0;
@@ -113,20 +121,17 @@ void Sequential::process_fused(std::size_t first, std::size_t last, const ChunkV
         t.in_first_index = stage_views_[j].first_index + static_cast<std::int64_t>(bounds_[j][b]);
         t.in_rows = bounds_[j][b + 1] - bounds_[j][b];
         if (t.in_rows == 0) break; // nothing reaches the later atoms from this block
-        t.in = src;
-        t.in_stride = src_stride;
+        t.in = buf[cur];
+        t.in_stride = width;
         t.out_rows = bounds_[j + 1][b + 1] - bounds_[j + 1][b];
-        if (j + 1 == m) {
-          t.out = out.samples.data() + bounds_[m][b] * n_channels + c0;
-          t.out_stride = n_channels;
-        } else {
-          t.out = scratch_[2 * slot + j % 2].data();
-          t.out_stride = width;
-        }
+        t.out = buf[1 - cur];
+        t.out_stride = width;
         children_[first + j]->process_tile(t);
-        src = t.out;
-        src_stride = t.out_stride;
+        cur = 1 - cur;
       }
+      float* const out_rows = out.samples.data() + bounds_[m][b] * n_channels + c0;
+      for (std::size_t r = 0; r < bounds_[m][b + 1] - bounds_[m][b]; ++r)
+        std::memcpy(out_rows + r * n_channels, buf[cur] + r * width, bytes);
     }
   });
 

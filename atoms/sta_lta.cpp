@@ -4,6 +4,7 @@
 
 #include "dasflow/core/yaml_writer.hpp"
 #include "kernel_dispatch.hpp"
+#include "simd_group.hpp"
 
 namespace dasflow::atoms {
 
@@ -65,6 +66,36 @@ DASFLOW_KERNEL void recursive_row(const float* x, float* cf, std::size_t n, bool
     lta[c] = clta * a2 + keep_lta * lta[c];
     cf[c] = warm && lta[c] != 0.0 ? static_cast<float>(sta[c] / lta[c]) : 0.0f;
   }
+}
+
+/// recursive_row over `n_rows` rows at stream positions p0, p0 + 1, ... (all >= 1), with each
+/// group of kGroup channels' sta and lta in registers across the rows (simd_group.hpp); the
+/// remainder columns go through recursive_row. Same operations in the same order per lane.
+DASFLOW_KERNEL void recursive_rows(const float* x, std::size_t x_stride, float* cf, std::size_t cf_stride,
+                                   std::size_t n_rows, std::size_t width, std::int64_t p0, std::int64_t nlta,
+                                   double csta, double clta, double* sta, double* lta) {
+  using simd::GroupD;
+  const double keep_sta = 1.0 - csta, keep_lta = 1.0 - clta;
+  const GroupD zero = {};
+  std::size_t c = 0;
+  for (; c + simd::kGroup <= width; c += simd::kGroup) {
+    GroupD s = simd::load(sta + c), l = simd::load(lta + c);
+    for (std::size_t t = 0; t < n_rows; ++t) {
+      const GroupD a = simd::load_widen(x + t * x_stride + c);
+      const GroupD a2 = a * a;
+      s = csta * a2 + keep_sta * s;
+      l = clta * a2 + keep_lta * l;
+      const GroupD ratio = s / l;
+      simd::narrow_store(cf + t * cf_stride + c,
+                         p0 + static_cast<std::int64_t>(t) >= nlta ? (l != 0.0 ? ratio : zero) : zero);
+    }
+    simd::store(sta + c, s);
+    simd::store(lta + c, l);
+  }
+  if (c == width) return;
+  for (std::size_t t = 0; t < n_rows; ++t)
+    recursive_row(x + t * x_stride + c, cf + t * cf_stride + c, width - c, p0 + static_cast<std::int64_t>(t) >= nlta,
+                  csta, clta, sta + c, lta + c);
 }
 
 } // namespace
@@ -129,22 +160,24 @@ void StaLta::process_tile(const ColumnTile& tile) noexcept {
   // Stream position of the tile's first row: the count at the start of the chunk (advanced only in
   // end_columns) plus the tile's offset in the chunk.
   std::int64_t p = count_ + (tile.in_first_index - chunk_first_index_);
-  for (std::size_t t = 0; t < tile.in_rows; ++t, ++p) {
-    const float* x = tile.in + t * tile.in_stride;
-    float* cf = tile.out + t * tile.out_stride;
-    if (config_.method == Method::classic) {
-      const auto ring_row = [&](std::int64_t q) {
-        return history_.data() + static_cast<std::size_t>(q % nlta_) * n_channels_ + tile.c0;
-      };
-      classic_row(x, cf, tile.width, p, nsta_, nlta_, frac, sta, lta, p >= nsta_ ? ring_row(p - nsta_) : nullptr,
-                  ring_row(p));
-    } else if (p == 0) {
+  if (config_.method == Method::recursive) {
+    std::size_t t = 0;
+    if (p == 0 && tile.in_rows > 0) {
       // recstalta.c starts at i = 1: the stream's first sample never enters the averages.
       for (std::size_t c = 0; c < tile.width; ++c)
-        cf[c] = 0.0f;
-    } else {
-      recursive_row(x, cf, tile.width, p >= nlta_, csta, clta, sta, lta);
+        tile.out[c] = 0.0f;
+      t = 1;
     }
+    recursive_rows(tile.in + t * tile.in_stride, tile.in_stride, tile.out + t * tile.out_stride, tile.out_stride,
+                   tile.in_rows - t, tile.width, p + static_cast<std::int64_t>(t), nlta_, csta, clta, sta, lta);
+    return;
+  }
+  for (std::size_t t = 0; t < tile.in_rows; ++t, ++p) {
+    const auto ring_row = [&](std::int64_t q) {
+      return history_.data() + static_cast<std::size_t>(q % nlta_) * n_channels_ + tile.c0;
+    };
+    classic_row(tile.in + t * tile.in_stride, tile.out + t * tile.out_stride, tile.width, p, nsta_, nlta_, frac, sta,
+                lta, p >= nsta_ ? ring_row(p - nsta_) : nullptr, ring_row(p));
   }
 }
 

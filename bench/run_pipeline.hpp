@@ -5,6 +5,8 @@
 /// with its state carried across iterations as in a live stream; reports `ch_samples/s` (input
 /// channel-samples per second) and `threads`.
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -32,6 +34,11 @@ inline void run_pipeline(benchmark::State& state, const std::string& yaml, std::
   in.n_channels = n_channels;
   in.coords = std::make_shared<const ChannelCoords>(ChannelCoords{0, 1, 2.0});
   pipe.value()->set_threads(threads);
+  // DASFLOW_BENCH_TILE="rows,columns": try another tile shape (Sequential::set_tiling).
+  if (const char* tile = std::getenv("DASFLOW_BENCH_TILE")) {
+    std::size_t rows = 0, columns = 0;
+    if (std::sscanf(tile, "%zu,%zu", &rows, &columns) == 2) pipe.value()->set_tiling(rows, columns);
+  }
   if (auto r = pipe.value()->configure(in); !r.ok()) {
     state.SkipWithError(r.error().message.c_str());
     return;

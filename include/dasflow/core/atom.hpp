@@ -100,7 +100,7 @@ protected:
 
   /// process() of a column-separable atom: the chunk in tiles of `tile_columns` channels ×
   /// `tile_rows` rows (cache-sized; any tiling gives the same result), on the calling thread.
-  void process_by_columns(const ChunkView& in, Chunk& out, std::size_t tile_rows = 64, std::size_t tile_columns = 256) {
+  void process_by_columns(const ChunkView& in, Chunk& out, std::size_t tile_rows = 128, std::size_t tile_columns = 256) {
     const ChunkShape shape = begin_columns(in);
     out.reshape(shape.n_samples, in.n_channels);
     out.first_index = shape.first_index;

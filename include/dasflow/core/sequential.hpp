@@ -53,7 +53,7 @@ public:
   /// Tile size of fused stages (rows of the stage's input × channels); both >= 1.
   void set_tiling(std::size_t tile_rows, std::size_t tile_columns);
 
-  static constexpr std::size_t kDefaultTileRows = 64;
+  static constexpr std::size_t kDefaultTileRows = 128;
   static constexpr std::size_t kDefaultTileColumns = 256;
 
 private:
