@@ -1,6 +1,7 @@
 // dasflow: the user's tool (DESIGN.md §1). So far: `demo` (a config's source through its pipeline in
-// the foreground, one line per chunk), `check` (validate a config, as dasflowd --check) and
-// `checkpoint show` (a checkpoint file, readably).
+// the foreground, one line per chunk), `process` (the daemon's engine on files in the foreground,
+// tool_process.cpp), `check` (validate a config, as dasflowd --check) and `checkpoint show` (a
+// checkpoint file, readably).
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "dasflow/daemon/service.hpp"
 #include "dasflow/io/zmq_output.hpp"
 #include "tool_commands.hpp"
+#include "tool_process.hpp"
 
 namespace {
 
@@ -162,6 +164,36 @@ int main(int argc, char** argv) {
   demo->add_option("--seconds", seconds, "stop after this many seconds of data (default: the config's duration)");
   demo->add_flag("--fast", fast, "as fast as possible instead of real time");
 
+  tool::ProcessOptions proc;
+  auto* process = app.add_subcommand(
+      "process", "Run a config on files in the foreground (the daemon's engine), with progress and a summary");
+  process
+      ->add_option("--config", proc.config,
+                   "config file; its source must be finite (hdf5 files, or synthetic with a duration)")
+      ->check(CLI::ExistingFile);
+  process->add_option("--pipeline", proc.pipeline, "without --config: a YAML list of atoms")
+      ->check(CLI::ExistingFile)
+      ->excludes("--config");
+  process->add_option("--input", proc.input, "without --config: a vendor HDF5 file or a directory of them")
+      ->check(CLI::ExistingPath)
+      ->excludes("--config");
+  process->add_option("--output", proc.output, "without --config: the output directory")->excludes("--config");
+  process->add_option("--format", proc.format, "with --output: xdas or prodml")
+      ->check(CLI::IsMember({"xdas", "prodml"}));
+  process->add_option("--prefix", proc.prefix, "with --output: file-name prefix");
+  process->add_option("--file-duration", proc.file_duration_s, "with --output: seconds per file")
+      ->check(CLI::Range(1.0, 1e9));
+  process->add_option("--chunk", proc.chunk_s, "with --input: seconds per chunk")->check(CLI::PositiveNumber);
+  process->add_option("--events", proc.events, "with --output: also write triggers and detections to this JSONL file");
+  process->add_option("--threads", proc.threads, "pipeline threads (overrides the config's threads)")
+      ->check(CLI::Range(1, 256));
+  process->add_flag("--fresh", proc.fresh, "ignore existing checkpoints (a new record)");
+  process->add_option("--log-level", proc.log_level, "the daemon's log on stderr: trace ... off (default warn)");
+  process
+      ->add_option("--progress-interval", proc.progress_s,
+                   "seconds between progress updates on stderr (default 0.2 on a terminal, else 5; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
+
   std::string check_config;
   auto* check = app.add_subcommand("check", "Validate a config file and print the effective pipeline");
   check->add_option("--config", check_config, "config file")->required()->check(CLI::ExistingFile);
@@ -193,6 +225,8 @@ int main(int argc, char** argv) {
   simulate->add_option("--roi-start", sim.roi_start, "channel number of the first column (header roiStart)");
   simulate->add_option("--roi-dec", sim.roi_dec, "channel-number step between columns (header roiDec)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  simulate->add_option("--cycle", sim.cycle_s, "generate S s of data once, then repeat it (benchmarks)")
+      ->check(CLI::NonNegativeNumber);
 
   tool::PublishOptions rep;
   std::string rep_speed = "1";
@@ -217,6 +251,10 @@ int main(int argc, char** argv) {
                   "also write the data to FILE.h5 (xdas layout; files named after the stem if the stream changes)");
   sub->add_option("--curve-server-key", subo.curve_server_key, "the publisher's public key file (CURVE)");
   sub->add_option("--curve-client-keys", subo.curve_client_keys, "this client's key pair file (CURVE)");
+  sub->add_option("--stats", subo.stats_s,
+                  "no line per message: losses and latency every S s and at exit (benchmarks)");
+  sub->add_option("--warmup", subo.warmup_s,
+                  "with --stats: leave the first S s after the first data message out of the latency figures");
 
   std::string keygen_path;
   auto* keygen = app.add_subcommand("keygen", "Write a new CURVE key pair file (public and secret Z85 lines)");
@@ -224,6 +262,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*demo) return run_demo(demo_config, seconds, fast);
+  if (*process) return tool::run_process(proc);
   if (*simulate) return tool::run_publish(sim);
   if (*replay) {
     rep.speed = rep_speed == "max" ? 0.0 : std::atof(rep_speed.c_str());

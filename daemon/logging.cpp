@@ -92,6 +92,12 @@ Result<void> log_to_file(const std::string& path) {
   return {};
 }
 
+void log_to_sink(std::shared_ptr<spdlog::sinks::sink> sink) {
+  sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("[%n] %l: %v"));
+  std::lock_guard lock(g_mutex);
+  shared_sink()->set_sinks({std::move(sink)});
+}
+
 Result<void> reopen_log_file() {
   std::shared_ptr<ReopenableFileSink> file;
   {

@@ -42,8 +42,8 @@ namespace {
 
 /// Re-arms itself: every SIGINT/SIGTERM asks for a drain (a second one changes nothing); SIGHUP
 /// reopens the log file (logrotate's postrotate, `systemctl reload`).
-void await_signal(asio::signal_set& signals, Runtime& runtime, SystemdNotifier& notifier) {
-  signals.async_wait([&signals, &runtime, &notifier](const boost::system::error_code& ec, int signo) {
+void await_signal(asio::signal_set& signals, Runtime& runtime, SystemdNotifier& notifier, bool& interrupted) {
+  signals.async_wait([&signals, &runtime, &notifier, &interrupted](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
       notifier.reloading();
@@ -56,9 +56,10 @@ void await_signal(asio::signal_set& signals, Runtime& runtime, SystemdNotifier& 
       logger("ctl")->info("{}: stopping; draining what was read, then closing files",
                           signo == SIGINT ? "SIGINT" : "SIGTERM");
       notifier.stopping("draining: processing and writing what was read, then a final checkpoint");
+      if (!runtime.stopping()) interrupted = true; // not when the source had already ended
       runtime.request_stop();
     }
-    await_signal(signals, runtime, notifier);
+    await_signal(signals, runtime, notifier, interrupted);
   });
 }
 
@@ -71,6 +72,16 @@ void schedule_progress(asio::steady_timer& timer, const Runtime& runtime, System
     logger("ctl")->info("{}", runtime.progress_line());
     if (!runtime.stopping()) notifier.status(status_line(runtime));
     schedule_progress(timer, runtime, notifier, period);
+  });
+}
+
+/// A foreground run's own progress display (ServiceOptions::progress).
+void schedule_foreground_progress(asio::steady_timer& timer, const Runtime& runtime, const ServiceOptions& options) {
+  timer.expires_after(options.progress_period);
+  timer.async_wait([&timer, &runtime, &options](const boost::system::error_code& ec) {
+    if (ec) return;
+    options.progress(runtime, RunPhase::running);
+    schedule_foreground_progress(timer, runtime, options);
   });
 }
 
@@ -97,8 +108,11 @@ int run_service(const ServiceOptions& options) {
     std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
     return kExitConfig;
   }
-  AppConfig config = std::move(loaded).value();
-  if (options.log_level.empty()) setup_logging(config.log_level);
+  return run_service(std::move(loaded).value(), options);
+}
+
+int run_service(AppConfig config, const ServiceOptions& options) {
+  setup_logging(options.log_level.empty() ? config.log_level : options.log_level);
   auto source = make_source(config);
 
   if (options.check_only) {
@@ -145,7 +159,7 @@ int run_service(const ServiceOptions& options) {
   Runtime runtime(std::move(config), std::move(source), RunOptions{options.fresh});
   // The control plane first: a port already taken fails before anything is resumed or written.
   std::unique_ptr<ControlServer> control;
-  if (!control_listen.empty()) {
+  if (!control_listen.empty() && options.control_plane) {
     ControlHandlers handlers;
     handlers.metrics = [&runtime, &control, started] { return metrics_text(runtime, control.get(), started); };
     handlers.status = [&runtime, started] { return status_json(runtime, started); };
@@ -177,7 +191,11 @@ int run_service(const ServiceOptions& options) {
     return kExitConfig;
   }
   if (auto r = runtime.start([&io] { asio::post(io, [&io] { io.stop(); }); }); !r.ok()) {
-    logger("ctl")->error("{}", r.error().message);
+    // A config error found at start-up (a cutoff above the source's Nyquist) names the file, as --check does.
+    if (r.error().code == Errc::config)
+      logger("ctl")->error("{}: {}", options.config_path, r.error().message);
+    else
+      logger("ctl")->error("{}", r.error().message);
     notifier.errno_status(EINVAL);
     // A config error, or a checkpoint that cannot be resumed: restarting would fail the same way.
     return r.error().code == Errc::config || r.error().code == Errc::state_mismatch ? kExitConfig : kExitFailure;
@@ -191,9 +209,12 @@ int run_service(const ServiceOptions& options) {
                           wisdom);
   };
   save_wisdom();
-  await_signal(signals, runtime, notifier);
+  bool interrupted = false;
+  await_signal(signals, runtime, notifier, interrupted);
   asio::steady_timer progress(io);
   schedule_progress(progress, runtime, notifier, std::chrono::milliseconds(static_cast<long>(stats_interval_s * 1000)));
+  asio::steady_timer foreground(io);
+  if (options.progress) schedule_foreground_progress(foreground, runtime, options);
   asio::steady_timer watchdog(io);
   if (const auto interval = notifier.watchdog_interval())
     schedule_watchdog(watchdog, runtime, notifier, *interval / 2, 0);
@@ -206,6 +227,7 @@ int run_service(const ServiceOptions& options) {
   save_wisdom();
   logger("ctl")->info("{}", runtime.progress_line());
   logger("ctl")->info("exit {}", runtime.exit_code());
+  if (options.progress) options.progress(runtime, interrupted ? RunPhase::interrupted : RunPhase::finished);
   return runtime.exit_code();
 }
 

@@ -23,6 +23,7 @@ struct PublishOptions {
   std::size_t changes_every = 0;  ///< every N messages switch between all and half the channels
   std::int64_t roi_start = 0;     ///< simulate: channel number of column 0 (header roiStart)
   std::int64_t roi_dec = 1;       ///< simulate: channel-number step between columns (roiDec)
+  double cycle_s = 0;             ///< simulate: > 0 = generate this many seconds once, then repeat them
   std::vector<std::string> files; ///< replay: one vendor file or a directory of them
 };
 
@@ -37,6 +38,8 @@ struct SubOptions {
   std::string output;           ///< FILE.h5: write what arrives (data) with the hdf5 writer
   std::string curve_server_key; ///< file with the server's public key (first line)
   std::string curve_client_keys;
+  double stats_s = 0;  ///< > 0: no line per message; a summary (losses, latency) every stats_s and at exit
+  double warmup_s = 0; ///< with stats: messages of the first warmup_s seconds count for losses only
 };
 
 /// `dasflow simulate` (files empty) or `dasflow replay`: 0 at the end of a finite stream or on

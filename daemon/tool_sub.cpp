@@ -10,6 +10,15 @@
 // fitted in one file it is renamed to FILE.h5. A stream change (new ASN header with another
 // shape, or dasflow headers describing another stream) finishes the current file and starts a
 // new one; those files keep their time-stamped names.
+//
+// --stats S (benchmarks: bench/live.sh) prints no line per message but, every S seconds and at
+// exit, what arrived, what was lost (seq jumps, gaps and overlaps of the sample index, the
+// publisher's own drops from its `status` heartbeat) and how late it arrived: for each data
+// message, the wall clock at its arrival minus the time of its last sample (origin_ns + index ·
+// 1e9 / fs, DESIGN.md §2), and minus the time of its first sample. Sample times are the
+// interrogator's timestamps, so on one machine (one clock) this is the latency from acquisition
+// to reception, every stage in between included. --warmup W leaves the messages of the first W
+// seconds after the first data message out of the latency figures (not out of the losses).
 
 #include <atomic>
 #include <cerrno>
@@ -19,6 +28,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -81,6 +92,104 @@ std::int64_t index_at(const StreamInfo& s, std::int64_t t_ns) {
   return static_cast<std::int64_t>(
       std::llround(static_cast<long double>(t_ns - s.origin_ns) * static_cast<long double>(s.fs_hz) / 1e9L));
 }
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Nearest-rank percentile of sorted values (NaN when there are none).
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+/// --stats: counts and latencies, printed every interval (latencies of that interval, counts since
+/// the start) and once at exit (everything since the start).
+class Stats {
+public:
+  Stats(bool json, double warmup_s) : json_(json), warmup_(warmup_s) {}
+
+  void data(std::int64_t received_ns, const StreamInfo& s, std::int64_t first_index, std::size_t n_samples,
+            std::size_t n_channels, std::optional<std::uint64_t> seq, std::optional<std::uint64_t> lost_messages,
+            std::optional<std::int64_t> gap, bool gap_flag) {
+    if (messages_ == 0) first_data_ = Clock::now();
+    if (seq && !first_seq_) first_seq_ = seq;
+    if (seq) last_seq_ = seq;
+    ++messages_;
+    rows_ += n_samples;
+    bytes_ += n_samples * n_channels * sizeof(float);
+    if (lost_messages) lost_messages_ += *lost_messages;
+    if (gap && *gap > 0) ++gaps_, gap_samples_ += static_cast<std::uint64_t>(*gap);
+    if (gap && *gap < 0) ++overlaps_, overlap_samples_ += static_cast<std::uint64_t>(-*gap);
+    if (gap_flag) ++gap_flags_;
+    if (n_samples == 0 || Clock::now() - first_data_ < warmup_) return;
+    const std::int64_t last_index = first_index + static_cast<std::int64_t>(n_samples) - 1;
+    last_ms_.push_back(static_cast<double>(received_ns - s.time_ns(last_index)) / 1e6);
+    first_ms_.push_back(static_cast<double>(received_ns - s.time_ns(first_index)) / 1e6);
+  }
+
+  /// The `drops` of the publisher's status heartbeat (sends its socket refused).
+  void publisher_drops(std::uint64_t n) { publisher_drops_ = std::max(publisher_drops_, n); }
+
+  bool due() const { return Clock::now() - last_print_ >= std::chrono::duration<double>(interval_); }
+  void set_interval(double s) { interval_ = s; }
+
+  void print(bool final) {
+    const std::size_t from = final ? 0 : printed_upto_;
+    std::vector<double> last(last_ms_.begin() + static_cast<std::ptrdiff_t>(from), last_ms_.end());
+    std::vector<double> first(first_ms_.begin() + static_cast<std::ptrdiff_t>(from), first_ms_.end());
+    std::sort(last.begin(), last.end());
+    std::sort(first.begin(), first.end());
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    Json j;
+    j["stats"] = final ? "final" : "interval";
+    j["elapsed_s"] = elapsed;
+    j["messages"] = messages_;
+    j["rows"] = rows_;
+    j["mb_per_s"] = elapsed > 0 ? static_cast<double>(bytes_) / elapsed / 1e6 : 0.0;
+    j["lost_messages"] = lost_messages_;
+    j["gaps"] = gaps_;
+    j["gap_samples"] = gap_samples_;
+    j["overlaps"] = overlaps_;
+    j["overlap_samples"] = overlap_samples_;
+    j["gap_flags"] = gap_flags_;
+    j["publisher_drops"] = publisher_drops_;
+    j["first_seq"] = first_seq_ ? Json(*first_seq_) : Json(nullptr);
+    j["last_seq"] = last_seq_ ? Json(*last_seq_) : Json(nullptr);
+    j["latency_n"] = last.size();
+    const auto ms = [](double v) { return std::isfinite(v) ? Json(std::round(v * 1000) / 1000) : Json(nullptr); };
+    j["latency_p50_ms"] = ms(percentile(last, 50));
+    j["latency_p99_ms"] = ms(percentile(last, 99));
+    j["latency_max_ms"] = ms(last.empty() ? std::numeric_limits<double>::quiet_NaN() : last.back());
+    j["first_sample_p50_ms"] = ms(percentile(first, 50));
+    j["first_sample_p99_ms"] = ms(percentile(first, 99));
+    if (json_) {
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::string text = final ? "stats final:" : "stats:";
+      for (const auto& [k, v] : j.items())
+        if (k != "stats") text += " " + k + "=" + v.dump();
+      std::printf("%s\n", text.c_str());
+    }
+    std::fflush(stdout);
+    printed_upto_ = last_ms_.size();
+    last_print_ = Clock::now();
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  bool json_;
+  std::chrono::duration<double> warmup_;
+  double interval_ = 10;
+  Clock::time_point start_ = Clock::now(), last_print_ = start_, first_data_ = start_;
+  std::optional<std::uint64_t> first_seq_, last_seq_; ///< dasflow: seq of the first and latest data message
+  std::uint64_t messages_ = 0, rows_ = 0, bytes_ = 0, lost_messages_ = 0, gaps_ = 0, gap_samples_ = 0, overlaps_ = 0,
+                overlap_samples_ = 0, gap_flags_ = 0, publisher_drops_ = 0;
+  std::vector<double> last_ms_, first_ms_; ///< per data message after the warm-up
+  std::size_t printed_upto_ = 0;
+};
 
 /// --output: an Hdf5Output created at the first data message, following stream changes.
 class FileSink {
@@ -179,6 +288,8 @@ int run_sub(const SubOptions& o) {
     }
     // ASN has no topic frame (PROTOCOLS.md §1); dasflow topics are filtered by prefix (§2).
     sub.set(zmq::sockopt::subscribe, asn ? std::string() : o.topic);
+    // --stats also reads the publisher's heartbeat for the drops it counted itself.
+    if (!asn && o.stats_s > 0 && o.topic == "data") sub.set(zmq::sockopt::subscribe, "status");
     sub.connect(o.address);
   } catch (const zmq::error_t& e) {
     std::fprintf(stderr, "dasflow sub: %s: %s\n", o.address.c_str(), e.what());
@@ -190,7 +301,12 @@ int run_sub(const SubOptions& o) {
   std::optional<io::asn::Header> header; // asn: the current header (data needs one first)
   StreamInfo asn_stream;
   bool asn_origin_set = false;
-  std::optional<std::uint64_t> next_seq;
+  std::map<std::string, std::uint64_t> next_seq; // per topic (seq counts per topic, PROTOCOLS.md §2)
+  std::optional<Stats> stats;
+  if (o.stats_s > 0) {
+    stats.emplace(o.json, o.warmup_s);
+    stats->set_interval(o.stats_s);
+  }
   // Where the next data message should start; an int and a flag rather than an optional, which gcc 12's
   // -Wmaybe-uninitialized misreads here.
   std::int64_t next_index = 0;
@@ -208,6 +324,7 @@ int run_sub(const SubOptions& o) {
     while (!g_stop && (o.count == 0 || received < o.count)) {
       std::vector<zmq::message_t> frames;
       zmq::message_t m;
+      if (stats && stats->due()) stats->print(false);
       if (!receive(sub, m)) {
         if (o.timeout_s > 0 && std::chrono::steady_clock::now() - last > std::chrono::duration<double>(o.timeout_s)) {
           std::fprintf(stderr, "dasflow sub: nothing from %s for %g s\n", o.address.c_str(), o.timeout_s);
@@ -216,6 +333,7 @@ int run_sub(const SubOptions& o) {
         }
         continue;
       }
+      const std::int64_t received_ns = wall_ns();
       last = std::chrono::steady_clock::now();
       frames.push_back(std::move(m));
       while (frames.back().more()) {
@@ -301,11 +419,12 @@ int run_sub(const SubOptions& o) {
             std::fprintf(stderr, "dasflow sub: skipped a data message: %s\n", payload.error().message.c_str());
             continue;
           }
-          if (next_seq && h->seq != *next_seq) lost_messages = h->seq - *next_seq;
-          next_seq = h->seq + 1;
+          if (const auto e = next_seq.find(topic); e != next_seq.end() && h->seq != e->second)
+            lost_messages = h->seq - e->second;
+          next_seq[topic] = h->seq + 1;
           line["seq"] = h->seq;
           rows.resize(h->n_samples * h->n_channels);
-          if (!rows.empty()) std::memcpy(rows.data(), frames[2].data(), frames[2].size());
+          if (!rows.empty() && (!stats || file)) std::memcpy(rows.data(), frames[2].data(), frames[2].size());
           stream = io::wire::stream_of(*h);
           first_index = h->first_index;
           t0_ns = h->t0_ns;
@@ -322,8 +441,16 @@ int run_sub(const SubOptions& o) {
           }
           if (j.contains("seq") && j["seq"].is_number_unsigned()) {
             const auto seq = j["seq"].get<std::uint64_t>();
-            if (next_seq && seq != *next_seq) line["lost_messages"] = seq - *next_seq;
-            next_seq = seq + 1;
+            if (const auto e = next_seq.find(topic); e != next_seq.end() && seq != e->second)
+              line["lost_messages"] = seq - e->second;
+            next_seq[topic] = seq + 1;
+          }
+          if (stats) { // quiet: only the heartbeat's drop count is used
+            if (topic == "status" && j.contains("drops") && j["drops"].is_number_unsigned())
+              stats->publisher_drops(j["drops"].get<std::uint64_t>());
+            if (topic != o.topic) continue; // subscribed for the heartbeat only: not counted
+            ++received;
+            continue;
           }
           line["message"] = j;
           ++received;
@@ -339,29 +466,37 @@ int run_sub(const SubOptions& o) {
       next_index = first_index + static_cast<std::int64_t>(n_samples);
       have_next_index = true;
       const bool lost = lost_messages.has_value() || gap_samples.has_value();
-      line["t0_ns"] = t0_ns;
-      line["first_index"] = first_index;
-      line["n_samples"] = n_samples;
-      line["n_channels"] = n_channels;
-      line["fs"] = stream.fs_hz;
-      line["lost"] = lost;
-      if (lost_messages) line["lost_messages"] = *lost_messages;
-      if (gap_samples) line["gap_samples"] = *gap_samples;
-      if (gap_flag) line["gap_before"] = true;
-      line["sum"] = checksum(rows.data(), n_samples * n_channels);
-      if (o.dump)
-        line["values"] =
-            std::vector<float>(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n_samples * n_channels));
+      if (stats) {
+        stats->data(received_ns, stream, first_index, n_samples, n_channels,
+                    line.contains("seq") ? std::optional<std::uint64_t>(line["seq"].get<std::uint64_t>())
+                                         : std::nullopt,
+                    lost_messages, gap_samples, gap_flag);
+      } else {
+        line["t0_ns"] = t0_ns;
+        line["first_index"] = first_index;
+        line["n_samples"] = n_samples;
+        line["n_channels"] = n_channels;
+        line["fs"] = stream.fs_hz;
+        line["lost"] = lost;
+        if (lost_messages) line["lost_messages"] = *lost_messages;
+        if (gap_samples) line["gap_samples"] = *gap_samples;
+        if (gap_flag) line["gap_before"] = true;
+        line["sum"] = checksum(rows.data(), n_samples * n_channels);
+        if (o.dump)
+          line["values"] =
+              std::vector<float>(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n_samples * n_channels));
 
-      std::string text = io::iso8601_ns(t0_ns) + "  " + std::to_string(n_samples) + " x " + std::to_string(n_channels);
-      char more[160];
-      std::snprintf(more, sizeof more, " @ %g Hz  index %lld", stream.fs_hz, static_cast<long long>(first_index));
-      text += more;
-      if (line.contains("seq")) text += "  seq " + line["seq"].dump();
-      if (lost_messages) text += "  LOST " + std::to_string(*lost_messages) + " messages";
-      if (gap_samples && *gap_samples > 0) text += "  GAP of " + std::to_string(*gap_samples) + " samples";
-      if (gap_samples && *gap_samples < 0) text += "  OVERLAP of " + std::to_string(-*gap_samples) + " samples";
-      print(line, text);
+        std::string text =
+            io::iso8601_ns(t0_ns) + "  " + std::to_string(n_samples) + " x " + std::to_string(n_channels);
+        char more[160];
+        std::snprintf(more, sizeof more, " @ %g Hz  index %lld", stream.fs_hz, static_cast<long long>(first_index));
+        text += more;
+        if (line.contains("seq")) text += "  seq " + line["seq"].dump();
+        if (lost_messages) text += "  LOST " + std::to_string(*lost_messages) + " messages";
+        if (gap_samples && *gap_samples > 0) text += "  GAP of " + std::to_string(*gap_samples) + " samples";
+        if (gap_samples && *gap_samples < 0) text += "  OVERLAP of " + std::to_string(-*gap_samples) + " samples";
+        print(line, text);
+      }
 
       if (file) {
         const ChunkView v{std::span<const float>(rows.data(), n_samples * n_channels),
@@ -381,6 +516,7 @@ int run_sub(const SubOptions& o) {
     std::fprintf(stderr, "dasflow sub: %s: %s\n", o.address.c_str(), e.what());
     status = 1;
   }
+  if (stats) stats->print(true);
   if (file)
     if (auto r = file->close(); !r.ok()) {
       std::fprintf(stderr, "dasflow sub: %s\n", r.error().message.c_str());

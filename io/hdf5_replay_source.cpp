@@ -100,6 +100,11 @@ Result<void> Hdf5ReplaySource::seek(std::int64_t index) {
   return {}; // past the end: the replay is over
 }
 
+std::optional<Source::Extent> Hdf5ReplaySource::extent() const {
+  if (files_.empty()) return std::nullopt;
+  return Extent{first_index_.front(), first_index_.back() + static_cast<std::int64_t>(files_.back().info().n_samples)};
+}
+
 std::string Hdf5ReplaySource::describe() const {
   char buf[160];
   std::snprintf(buf, sizeof buf, "hdf5 replay of %zu file(s) from %s: %zu channels at %g Hz, %zu-sample chunks",

@@ -28,9 +28,10 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 # ThreadSanitizer: the binaries and the tests whose code runs on several threads. Tests of
 # executables not built here (registered as *_NOT_BUILT, or a one-entry suite) are left out.
 cmake -S . -B build-tsan -G Ninja "${sanitizer_build[@]}" -DDASFLOW_SANITIZE=thread >/dev/null
-cmake --build build-tsan --parallel "$(nproc)" --target dasflowd dasflow dasflow_unit_daemon_parts_test \
+cmake --build build-tsan --parallel "$(nproc)" --target dasflowd dasflow dasflow_unit_atoms_test dasflow_unit_daemon_parts_test \
       dasflow_unit_control_server_test dasflow_unit_zmq_output_test dasflow_e2e_daemon_test \
-      dasflow_e2e_service_test dasflow_e2e_zmq_test dasflow_e2e_resume_test dasflow_e2e_fault_test
+      dasflow_e2e_service_test dasflow_e2e_zmq_test dasflow_e2e_resume_test dasflow_e2e_fault_test \
+      dasflow_e2e_process_test
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure --parallel "$(nproc)" --timeout 900 -E '_NOT_BUILT$|^dasflow_golden_filters_test$'
 

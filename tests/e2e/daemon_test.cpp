@@ -360,12 +360,14 @@ TEST_F(Daemon, SigtermDrainsAndLeavesOnlyCompleteFilesAndLines) {
 }
 
 TEST_F(Daemon, LiveSourceDropsWholeChunksWhenTheProcessorFallsBehind) {
-  // A 4001-tap direct-form FIR over 2000 channels costs several times real time per 0.1-s chunk
-  // (method: direct, as auto would take the much faster FFT path): the live reader must drop (never
-  // block), count, and the processor must see the losses as gaps.
+  // An 8001-tap direct-form FIR over 4000 channels on one thread costs several times real time per
+  // 0.1-s chunk (32 G multiply-adds per second of data; method: direct, as auto would take the much
+  // faster FFT path): the live reader must drop (never block), count, and the processor must see
+  // the losses as gaps.
   const std::string config =
-      write_config("source: {type: synthetic, channels: 2000, fs: 1000, chunk: 0.1, duration: 2, realtime: true}\n"
-                   "pipeline: [{atom: firfilter, numtaps: 4001, cutoff: 10, method: direct}]\n"
+      write_config("source: {type: synthetic, channels: 4000, fs: 1000, chunk: 0.1, duration: 2, realtime: true}\n"
+                   "pipeline: [{atom: firfilter, numtaps: 8001, cutoff: 10, method: direct}]\n"
+                   "threads: 1\n"
                    "outputs: [{type: hdf5, path: " +
                    (dir_ / "out").string() +
                    ", prefix: slow, file_duration: 60}]\n"

@@ -3,10 +3,12 @@
 // - `simulate` → `sub --protocol asn`: the header (shape, rate, ROI) and data messages with
 //   continuous timestamps, whose samples are exactly io::SyntheticSource's for that seed and start;
 // - `simulate --changes-every`: the shape alternates, each change announced by a header;
+// - `simulate --cycle` live → `sub --stats`: repeated data with advancing timestamps, nothing lost,
+//   latencies measured from the timestamps (bench/live.sh relies on both);
 // - `replay --speed max` of a real OptoDAS file → `sub`: every sample of the file arrives, equal to
 //   what io::VendorFile reads, and `sub --output` writes the same samples to FILE.h5;
 // - `sub` on the dasflow protocol (an in-process io::ZmqOutput): a first_index jump is reported
-//   as loss;
+//   as loss, per message and in the --stats summary;
 // - `sub --timeout` on a silent address exits 1 saying so; bad arguments exit non-zero.
 
 #include <atomic>
@@ -155,6 +157,53 @@ TEST_F(Tool, SimulateChangesEveryAnnouncesEachShapeWithAHeader) {
   EXPECT_EQ(headers, (std::vector<int>{8, 4, 8, 4}));
 }
 
+TEST_F(Tool, SimulateCycleRepeatsItsDataLiveAndSubStatsMeasuresLatency) {
+  // Live (speed 1, no --start): stamped with the system clock, sent when the sample after a
+  // message's last is due. --cycle 0.5: five 0.1-s messages, then the same samples again.
+  Process sim({DASFLOW_TOOL, "simulate", "--publish", tcp(port_), "--channels", "16", "--fs", "500", "--chunk", "0.1",
+               "--duration", "3", "--cycle", "0.5", "--wait-subscribers", "2"},
+              dir_ / "sim.log");
+  Process stats({DASFLOW_TOOL, "sub", tcp(port_), "--protocol", "asn", "--json", "--stats", "1", "--count", "30",
+                 "--timeout", "30"},
+                dir_ / "stats.log");
+  Process dump(
+      {DASFLOW_TOOL, "sub", tcp(port_), "--protocol", "asn", "--json", "--dump", "--count", "12", "--timeout", "30"},
+      dir_ / "dump.log");
+  ASSERT_EQ(stats.wait(60s), 0) << stats.output() << sim.output();
+  ASSERT_EQ(dump.wait(60s), 0) << tail(dump.output());
+  ASSERT_EQ(sim.wait(60s), 0) << sim.output();
+  EXPECT_NE(sim.output().find("done: 30 data messages, 0 messages dropped (HWM)"), std::string::npos) << sim.output();
+
+  const auto data = of_topic(json_lines(dump.output()), "data");
+  ASSERT_EQ(data.size(), 12u) << tail(dump.output());
+  for (std::size_t k = 0; k < data.size(); ++k) {
+    EXPECT_EQ(data[k]["n_samples"], 50);
+    EXPECT_FALSE(data[k]["lost"].get<bool>()) << data[k].dump(); // indices continue across the cycle
+    if (k >= 5) {
+      EXPECT_EQ(data[k]["values"], data[k - 5]["values"]) << k;
+      EXPECT_EQ(data[k]["t0_ns"].get<std::int64_t>() - data[k - 5]["t0_ns"].get<std::int64_t>(), 500'000'000);
+    }
+  }
+
+  Json final;
+  for (const Json& j : json_lines(stats.output()))
+    if (j.value("stats", "") == "final") final = j;
+  ASSERT_TRUE(final.is_object()) << stats.output();
+  EXPECT_EQ(final["messages"], 30);
+  EXPECT_EQ(final["rows"], 1500);
+  for (const char* k : {"lost_messages", "gaps", "overlaps", "gap_flags", "publisher_drops"})
+    EXPECT_EQ(final[k], 0) << k << " " << final.dump();
+  EXPECT_TRUE(final["first_seq"].is_null()); // no seq in the ASN framing
+  EXPECT_EQ(final["latency_n"], 30);
+  // Sent when the sample after the last is due: at least one sample period (2 ms) late.
+  const double p50 = final["latency_p50_ms"], p99 = final["latency_p99_ms"];
+  EXPECT_GE(p50, 1.9) << final.dump();
+  EXPECT_LE(p50, p99);
+  EXPECT_LT(p99, 2000) << final.dump(); // loaded CI machines, sanitizers
+  // The first sample of a message is 49 sample periods older than its last.
+  EXPECT_NEAR(final["first_sample_p50_ms"].get<double>() - p50, 98.0, 0.01) << final.dump();
+}
+
 TEST_F(Tool, ReplayAtMaxSpeedDeliversEverySampleOfTheFile) {
   const std::string path = std::string(DASFLOW_REAL_DATA_DIR) + "/das/decimated_optodas.hdf5";
   auto file = io::VendorFile::open(path, "auto");
@@ -269,6 +318,55 @@ TEST_F(Tool, SubReportsADasflowStreamsIndexJumpAsLoss) {
     EXPECT_DOUBLE_EQ(j["sum"].get<double>(), sum);
   }
   EXPECT_GE(gaps, 2); // 25 messages span at least two of the jumps
+}
+
+TEST_F(Tool, SubStatsCountsADasflowStreamsLossesAndSeq) {
+  // As above, with --stats: no line per message, a summary of the same losses at the end.
+  StreamInfo stream;
+  stream.fs_hz = 100;
+  stream.n_channels = 4;
+  io::ZmqOutputConfig cfg;
+  cfg.address = tcp(port_);
+  cfg.stream_name = "test";
+  auto out = io::ZmqOutput::open(cfg, stream);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    Chunk c;
+    std::int64_t index = 170'000'000'000;
+    for (int k = 0; !done && k < 1000; ++k) {
+      c.reshape(10, 4);
+      c.first_index = index;
+      std::fill(c.samples.begin(), c.samples.end(), 1.0f);
+      (void)(*out)->write(c);
+      index += 10 + (k % 8 == 7 ? 5 : 0);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  Process sub({DASFLOW_TOOL, "sub", tcp(port_), "--json", "--stats", "0.2", "--count", "25", "--timeout", "20"},
+              dir_ / "sub.log");
+  const auto status = sub.wait(60s);
+  done = true;
+  publisher.join();
+  (void)(*out)->close(true);
+  ASSERT_EQ(status, 0) << sub.output();
+
+  std::vector<Json> lines = json_lines(sub.output());
+  ASSERT_GE(lines.size(), 2u) << sub.output(); // at least one interval line, then the final one
+  for (const Json& j : lines)
+    EXPECT_TRUE(j.contains("stats")) << j.dump();
+  const Json& final = lines.back();
+  EXPECT_EQ(final["stats"], "final");
+  EXPECT_EQ(final["messages"], 25);
+  EXPECT_EQ(final["rows"], 250);
+  EXPECT_EQ(final["lost_messages"], 0);
+  EXPECT_EQ(final["overlaps"], 0);
+  EXPECT_GE(final["gaps"].get<int>(), 2);
+  EXPECT_EQ(final["gap_samples"].get<int>(), 5 * final["gaps"].get<int>());
+  EXPECT_EQ(final["gap_flags"], final["gaps"]);
+  EXPECT_EQ(final["publisher_drops"], 0);
+  EXPECT_EQ(final["last_seq"].get<std::uint64_t>() - final["first_seq"].get<std::uint64_t>(), 24u);
+  EXPECT_EQ(final["latency_n"], 25);
 }
 
 TEST_F(Tool, SubTimeoutOnASilentAddressExitsOne) {

@@ -19,6 +19,10 @@ void setup_logging(const std::string& level);
 /// From now on every component logs (appends) to `path` instead of stdout, with timestamps.
 Result<void> log_to_file(const std::string& path);
 
+/// From now on every component logs to `sink` instead of stdout, formatted "[component] level:
+/// message" (the foreground tool: stderr, around its progress bar). `logging.file` still wins.
+void log_to_sink(std::shared_ptr<spdlog::sinks::sink> sink);
+
 /// Closes and reopens the log file (after logrotate moved it); nothing when logging to stdout.
 Result<void> reopen_log_file();
 

@@ -38,6 +38,8 @@ public:
   /// Continues at the first row with an index >= `index` (in a later file if it falls in a hole).
   Result<void> seek(std::int64_t index) override;
   SourcePace pace() const noexcept override { return SourcePace::replay; }
+  /// From the first file's first row to the end of the last file (after open()).
+  std::optional<Extent> extent() const override;
   std::string describe() const override;
 
 private:

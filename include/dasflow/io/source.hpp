@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,13 @@ public:
     (void)index;
     return {};
   }
+  /// A finite source's span after open(): the absolute index of its first sample and the index
+  /// after its last (holes between replayed files included). nullopt for an endless or live
+  /// source. What a progress display (`dasflow process`) measures the position against.
+  struct Extent {
+    std::int64_t first = 0, end = 0;
+  };
+  virtual std::optional<Extent> extent() const { return std::nullopt; }
   /// Live sources whose acquisition can change (an interrogator sending a new header: other
   /// channels or rate) count the changes here. When the value differs after next() returned a
   /// chunk, that chunk and the ones after it follow current_stream(), no longer the earlier stream.

@@ -62,6 +62,11 @@ public:
   /// last sample, as an interrogator would deliver it.
   Result<bool> next(Chunk& out, const std::atomic<bool>& stop) override;
   SourcePace pace() const noexcept override { return config_.realtime ? SourcePace::live : SourcePace::replay; }
+  /// [start, start + duration) when the stream has a duration.
+  std::optional<Extent> extent() const override {
+    if (config_.duration_s <= 0) return std::nullopt;
+    return Extent{first_index_, end_index_};
+  }
   /// Not real time: continues at `index` (never before the stream's start). Real time: nothing
   /// (an interrogator cannot go back).
   Result<void> seek(std::int64_t index) override;
