@@ -218,6 +218,10 @@ for load in $LOADS; do
   done
   echo "   busy (wall clock) in the window: processor ${busy[process]}%, writer ${busy[write]}%"
   echo "   dasflowd RSS: $((rss_end / 1024)) MB at the end, max sampled $((rss_max / 1024)) MB, peak (VmHWM) $((hwm / 1024)) MB"
+  if [ "$OUTPUTS" = zmq+hdf5 ]; then # GBs at the larger loads: counted, then deleted
+    echo "   outputs wrote $(awk '$1 == "dasflow_output_bytes_total" {printf "%.0f", $2 / 1e6}' "$step/metrics.txt") MB (files deleted after the step), $(m dasflow_checkpoints_total) checkpoints"
+    rm -rf "$step/out" "$step/checkpoint"
+  fi
   echo "   => $ok"
   dcpu=$(printf '%s\n' "$window" | sed -n 's/^dasflowd: \([0-9.]*\)%.*/\1/p')
   summary+=("$(printf '%-12s %6s  %-6s %8s %8s %10s %8s %7s  %s' "$load" "$mbps" "$ok" "$p50" "$p99" "$f99" "${dcpu:-?}" "$((hwm / 1024))" "${nonzero:-none}")")
