@@ -60,7 +60,7 @@ DASFLOW_KERNEL void fir_row(const double* x, std::size_t width, const double* b,
   for (; c < width; ++c) {
     double acc = oldest[c] * bl;
     for (std::size_t k = n_taps - 2; k >= 1; --k)
-      acc = acc + x[c - k * width] * b[k];
+      acc = acc + (x - k * width)[c] * b[k]; // row n − k (pointer first: c − k·width would wrap)
     y[c] = static_cast<float>(acc + b0 * x[c]);
   }
 }
