@@ -2,6 +2,32 @@
 # Helpers of bench/live.sh and bench/memory.sh (sourced): free ports, the daemon's /metrics, and
 # CPU time and resident memory from /proc. Plain bash and (m)awk; nothing to install.
 
+# bench_prepare NAME: the common start of live.sh and memory.sh, after their options. Needs $build
+# and $KEEP; sets $tool and $daemon (exits 2 if either is not built) and $work ($KEEP, or a temporary
+# directory), and on exit kills every process in $pids and removes $work unless it is $KEEP.
+bench_prepare() {
+  tool=$build/daemon/dasflow
+  daemon=$build/daemon/dasflowd
+  local b
+  for b in "$tool" "$daemon"; do
+    [ -x "$b" ] || { echo "$1: $b not built (ninja -C $build dasflow dasflowd)" >&2; exit 2; }
+  done
+  if [ -n "$KEEP" ]; then
+    work=$KEEP
+    mkdir -p "$work"
+  else
+    work=$(mktemp -d)
+  fi
+  pids=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
+  [ -n "$KEEP" ] || rm -rf "$work"
+}
+
 # A TCP port nobody listens on (checked against /proc/net/tcp{,6}; binding "localhost" fails on
 # some machines, so everything uses 127.0.0.1).
 free_port() {

@@ -56,27 +56,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $DURATION =~ ^[0-9]+$ && $WARMUP =~ ^[0-9]+$ ]] || { echo "live.sh: --duration and --warmup are whole seconds" >&2; exit 2; }
 case $OUTPUTS in zmq | zmq+hdf5) ;; *) echo "live.sh: --outputs is zmq or zmq+hdf5" >&2; exit 2 ;; esac
-tool=$build/daemon/dasflow
-daemon=$build/daemon/dasflowd
-for b in "$tool" "$daemon"; do
-  [ -x "$b" ] || { echo "live.sh: $b not built (ninja -C $build dasflow dasflowd)" >&2; exit 2; }
-done
-if [ -n "$KEEP" ]; then
-  work=$KEEP
-  mkdir -p "$work"
-else
-  work=$(mktemp -d)
-fi
 . bench/bench_lib.sh
-
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "$KEEP" ] || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_prepare live.sh
 
 # The daemon's config: the reference detection chain (DESIGN.md §4) on the simulator's feed.
 write_config() { # file feed_port out_port ctl_port dir

@@ -37,27 +37,8 @@ while [ $# -gt 0 ]; do
   *) build=$1; shift ;;
   esac
 done
-tool=$build/daemon/dasflow
-daemon=$build/daemon/dasflowd
-for b in "$tool" "$daemon"; do
-  [ -x "$b" ] || { echo "memory.sh: $b not built (ninja -C $build dasflow dasflowd)" >&2; exit 2; }
-done
-if [ -n "$KEEP" ]; then
-  work=$KEEP
-  mkdir -p "$work"
-else
-  work=$(mktemp -d)
-fi
 . bench/bench_lib.sh
-
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
-  [ -n "$KEEP" ] || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_prepare memory.sh
 
 out=$(free_port)
 ctl=$(free_port)
