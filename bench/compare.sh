@@ -14,7 +14,8 @@
 # 4. The two outputs are compared (max relative error of the STA/LTA), and the ratio is printed.
 #
 # Environment: DURATION (s of data, default 30), CHANNELS (default 10000), DASFLOW_THREADS (the
-# pipeline's `threads` for dasflow, default: the config default, one per core), PY_THREADS (default
+# pipeline's `threads` for dasflow, default: the config default, one per core), DASFLOW_COMPRESSION
+# (`lz4`: dasflow's output compressed, `dasflow process --compression`), PY_THREADS (default
 # 2), SKIP_1THREAD=1 (no single-thread Python run), SKIP_UPFIRDN=1 (no run of the Python variant
 # whose decimation FIR computes only the kept outputs, with scipy.signal.upfirdn), BENCH_DIR (keep
 # the input file there between runs instead of a temporary directory). Needs Debian's python3-numpy, python3-scipy, python3-h5py
@@ -90,6 +91,7 @@ samples=$((channels * 1000 * duration))
 # --- dasflow -------------------------------------------------------------------------------------
 threads_opt=()
 [ -n "${DASFLOW_THREADS:-}" ] && threads_opt=(--threads "$DASFLOW_THREADS")
+[ -n "${DASFLOW_COMPRESSION:-}" ] && threads_opt+=(--compression "$DASFLOW_COMPRESSION")
 rm -rf "$work/out_dasflow"
 cat "$input" >/dev/null # both sides read it from the page cache
 echo "dasflow process ..."

@@ -18,6 +18,7 @@
 #include "dasflow/daemon/app_config.hpp"
 #include "dasflow/daemon/checkpoint_report.hpp"
 #include "dasflow/daemon/service.hpp"
+#include "dasflow/io/compression.hpp"
 #include "dasflow/io/zmq_output.hpp"
 #include "tool_commands.hpp"
 #include "tool_process.hpp"
@@ -180,6 +181,8 @@ int main(int argc, char** argv) {
   process->add_option("--output", proc.output, "without --config: the output directory")->excludes("--config");
   process->add_option("--format", proc.format, "with --output: xdas or prodml")
       ->check(CLI::IsMember({"xdas", "prodml"}));
+  process->add_option("--compression", proc.compression, "with --output: none, lz4 or blosc-zstd")
+      ->check(CLI::IsMember(dasflow::io::compression_names()));
   process->add_option("--prefix", proc.prefix, "with --output: file-name prefix");
   process->add_option("--file-duration", proc.file_duration_s, "with --output: seconds per file")
       ->check(CLI::Range(1.0, 1e9));

@@ -83,6 +83,12 @@ Result<void> Runtime::start(std::function<void()> on_finished) {
     if (o.type == OutputConfig::Type::hdf5) {
       auto f = std::make_unique<io::Hdf5Output>(o.hdf5, out_stream_, pipeline_yaml_, DASFLOW_VERSION);
       DASFLOW_TRY(f->check()); // before anything is written: a config error, exit 78
+      // Blosc compresses each chunk on as many threads as the pipeline has (bursts, once per write).
+      if (o.hdf5.compression == io::Compression::blosc_zstd) {
+        io::set_compression_threads(static_cast<unsigned>(config_.pipeline->threads()));
+        logger("writer")->info("hdf5 output {}: compression {} on {} Blosc thread(s)", o.hdf5.dir,
+                               io::compression_name(o.hdf5.compression), config_.pipeline->threads());
+      }
       files_.push_back(f.get());
       outputs_.push_back(std::move(f));
     } else if (o.type == OutputConfig::Type::events) {

@@ -252,6 +252,7 @@ Result<daemon::AppConfig> config_from_arguments(const ProcessOptions& o, const R
   e << YAML::Key << "prefix" << YAML::Value << o.prefix;
   e << YAML::Key << "file_duration" << YAML::Value << o.file_duration_s;
   e << YAML::Key << "format" << YAML::Value << o.format;
+  e << YAML::Key << "compression" << YAML::Value << o.compression;
   e << YAML::EndMap;
   if (!o.events.empty()) {
     e << YAML::Flow << YAML::BeginMap;

@@ -15,6 +15,7 @@ struct ProcessOptions {
   std::string input;    ///< --input: a vendor HDF5 file or a directory of them
   std::string output;   ///< --output: the directory files are written to
   std::string format = "xdas";
+  std::string compression = "none";
   std::string prefix = "das";
   double file_duration_s = 60.0;
   double chunk_s = 1.0;

@@ -177,10 +177,12 @@ struct Hdf5Output::Impl {
     std::string part = base + ".h5.part";
     const std::size_t rows_per_chunk = chunk_rows();
     if (config.format == FileFormat::xdas) {
-      DASFLOW_TRY_ASSIGN(f, XdasNetcdfFile::create(part, stream, index, version, pipeline_yaml, rows_per_chunk));
+      DASFLOW_TRY_ASSIGN(
+          f, XdasNetcdfFile::create(part, stream, index, version, pipeline_yaml, rows_per_chunk, config.compression));
       file = std::move(f);
     } else {
-      DASFLOW_TRY_ASSIGN(f, ProdmlFile::create(part, stream, index, version, pipeline_yaml, rows_per_chunk));
+      DASFLOW_TRY_ASSIGN(
+          f, ProdmlFile::create(part, stream, index, version, pipeline_yaml, rows_per_chunk, config.compression));
       file = std::move(f);
     }
     part_path = std::move(part);
@@ -478,6 +480,10 @@ Result<void> Hdf5Output::Impl::delete_files_after_checkpoint(std::int64_t cut_ns
 Result<void> Hdf5Output::Impl::update_chunk_addresses() {
   const std::size_t n_rows = open_file_rows();
   if (!is_open() || n_rows == 0 || file_chunk_rows == 0) return {};
+  // Compressed chunks have no fixed size and move when the partial last chunk is rewritten, so
+  // they cannot be read without HDF5: a compressed file is recovered through HDF5 or reported
+  // damaged.
+  if (config.compression != Compression::none) return {};
   // Rows spread over several datasets (PRODML FBE) are not recoverable from one list of chunks:
   // such a file is recovered through HDF5 or reported damaged.
   const DataLayout layout = data_layout(config.format, stream);
@@ -781,7 +787,8 @@ Result<void> Hdf5Output::close(bool stream_complete) {
 
 Result<void> Hdf5Output::check() const {
   if (!impl_) return fail(Errc::internal, "hdf5 output: check on a moved-from output");
-  return impl_->check_config();
+  DASFLOW_TRY(impl_->check_config());
+  return check_compression_available(impl_->config.compression, "hdf5 output " + impl_->config.dir);
 }
 
 Result<void> Hdf5Output::change_stream(const StreamInfo& stream) {

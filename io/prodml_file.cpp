@@ -164,7 +164,8 @@ Result<void> put_f64(const std::string& path, hid_t loc, const char* name, doubl
 
 /// A float32 (time, locus) dataset growing along time, chunked along time. Returns its id (owned
 /// by the caller).
-Result<hid_t> create_rows(const std::string& p, hid_t loc, const char* name, std::int64_t m, std::size_t chunk_rows) {
+Result<hid_t> create_rows(const std::string& p, hid_t loc, const char* name, std::int64_t m, std::size_t chunk_rows,
+                          Compression compression) {
   const std::array<hsize_t, 2> dims{0, static_cast<hsize_t>(m)};
   const std::array<hsize_t, 2> max_dims{kUnlimited, static_cast<hsize_t>(m)};
   const std::array<hsize_t, 2> chunk{static_cast<hsize_t>(chunk_rows), static_cast<hsize_t>(m)};
@@ -173,6 +174,10 @@ Result<hid_t> create_rows(const std::string& p, hid_t loc, const char* name, std
   if (!space.ok() || !dcpl.ok() || H5Pset_chunk(dcpl.get(), 2, chunk.data()) < 0 ||
       H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER) < 0)
     return h5_error(p, std::string("H5Pset_chunk(") + name + ")");
+  for (const FilterStep& f : compression_filters(compression))
+    if (H5Pset_filter(dcpl.get(), static_cast<H5Z_filter_t>(f.id), H5Z_FLAG_MANDATORY, f.params.size(),
+                      f.params.data()) < 0)
+      return h5_error(p, std::string("H5Pset_filter(") + name + ", " + std::to_string(f.id) + ")");
   const hid_t id = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space.get(), kDefault, dcpl.get(), kDefault);
   if (id < 0) return h5_error(p, std::string("H5Dcreate2(") + name + ")");
   return id;
@@ -230,7 +235,7 @@ void ProdmlFile::release() noexcept {
 
 Result<ProdmlFile> ProdmlFile::create(std::string path, const StreamInfo& stream, std::int64_t first_index,
                                       std::string_view dasflow_version, std::string_view pipeline_yaml,
-                                      std::size_t chunk_rows) {
+                                      std::size_t chunk_rows, Compression compression) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // errors are returned, not printed
   ProdmlFile file(std::move(path), stream, first_index);
   const std::string& p = file.path_;
@@ -286,7 +291,7 @@ Result<ProdmlFile> ProdmlFile::create(std::string path, const StreamInfo& stream
     DASFLOW_TRY(put_scalar(p, r, "RawIndex", H5T_STD_U64LE, H5T_NATIVE_UINT64, std::uint64_t{0}));
     DASFLOW_TRY(put_i64(p, r, "StartLocusIndex", start_locus));
     DASFLOW_TRY(put_fixed_string(p, r, "uuid", random_uuid()));
-    DASFLOW_TRY_ASSIGN(data, create_rows(p, r, "RawData", m, chunk_rows));
+    DASFLOW_TRY_ASSIGN(data, create_rows(p, r, "RawData", m, chunk_rows, compression));
     file.data_ids_.push_back(data);
     DASFLOW_TRY_ASSIGN(times, create_times(p, r, "RawDataTime", chunk_rows));
     file.time_id_ = times;
@@ -310,7 +315,7 @@ Result<ProdmlFile> ProdmlFile::create(std::string path, const StreamInfo& stream
     DASFLOW_TRY(put_fixed_string(p, g, "uuid", random_uuid()));
     for (std::size_t b = 0; b < fbe->n_bins(); ++b) {
       const std::string name = "FbeData[" + std::to_string(b) + "]";
-      DASFLOW_TRY_ASSIGN(data, create_rows(p, g, name.c_str(), m, chunk_rows));
+      DASFLOW_TRY_ASSIGN(data, create_rows(p, g, name.c_str(), m, chunk_rows, compression));
       file.data_ids_.push_back(data);
       DASFLOW_TRY(put_f64(p, data, "StartFrequency", fbe->low_hz[b]));
       DASFLOW_TRY(put_f64(p, data, "EndFrequency", fbe->high_hz[b]));

@@ -111,7 +111,7 @@ Error XdasNetcdfFile::nc_error(const char* operation, int status) const {
 
 Result<XdasNetcdfFile> XdasNetcdfFile::create(std::string path, const StreamInfo& stream, std::int64_t first_index,
                                               std::string_view dasflow_version, std::string_view pipeline_yaml,
-                                              std::size_t chunk_rows) {
+                                              std::size_t chunk_rows, Compression compression) {
   int ncid = -1;
   {
     const FirstHdf5Error first;
@@ -175,6 +175,15 @@ Result<XdasNetcdfFile> XdasNetcdfFile::create(std::string path, const StreamInfo
   if (st == NC_NOERR)
     step("nc_def_var_chunking(__values__)", nc_def_var_chunking(ncid, values_var, NC_CHUNKED, values_chunks.data()));
   if (st == NC_NOERR) step("nc_def_var_fill(__values__)", nc_def_var_fill(ncid, values_var, 1, nullptr));
+  // netCDF-C defines HDF5's shuffle with nc_def_var_deflate, and keeps it first in the pipeline.
+  for (const FilterStep& f : compression_filters(compression)) {
+    if (st != NC_NOERR) break;
+    if (f.id == kShuffleFilterId)
+      step("nc_def_var_deflate(__values__, shuffle)", nc_def_var_deflate(ncid, values_var, 1, 0, 0));
+    else
+      step("nc_def_var_filter(__values__)",
+           nc_def_var_filter(ncid, values_var, f.id, f.params.size(), f.params.data()));
+  }
   if (st == NC_NOERR && spectral != nullptr) {
     step("nc_put_att(spectral_kind)",
          put_string_att(ncid, values_var, "spectral_kind",

@@ -10,6 +10,7 @@ packages=(
   libcli11-dev                                   # the dasflow tool's command line
   libgtest-dev libgmock-dev                      # tests
   libhdf5-dev libnetcdf-dev hdf5-tools           # vendor files, output files (xdas/CF via netCDF-C), h5dump
+  hdf5-filter-plugin hdf5-filter-plugin-blosc-serial libblosc-dev  # the hdf5 output's `compression:`
   libspdlog-dev libboost-dev nlohmann-json3-dev  # the daemon: logging, Asio/Beast, JSON events and /status
   zlib1g-dev                                     # CRC-32 of checkpoints
   libzmq3-dev cppzmq-dev                         # ZeroMQ ingest and publishing

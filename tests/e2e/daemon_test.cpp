@@ -96,33 +96,60 @@ protected:
 TEST_F(Daemon, ReplayOfARealFileEqualsThePipelineAppliedInProcess) {
   const std::string pipeline = "[{atom: iirfilter, order: 4, cutoff: [2.0, 40.0], btype: bandpass},"
                                " {atom: decimate, factor: 4}]";
-  const std::string config = write_config("source: {type: hdf5, path: " + kOptodas +
-                                          ", chunk: 0.37}\n"
-                                          "pipeline: " +
-                                          pipeline +
-                                          "\n"
-                                          "outputs:\n"
-                                          "  - {type: hdf5, path: " +
-                                          (dir_ / "out").string() + ", prefix: optodas, file_duration: 3}\n");
-  std::string log;
-  ASSERT_EQ(run(config, &log), 0) << log;
-  EXPECT_TRUE(files("out", ".part").empty());
-  const auto written = files("out", ".h5");
-  ASSERT_GE(written.size(), 4u) << log; // 10 s of data in 3-s files on the absolute time grid
-
   // In process: the whole file in one call, at the absolute index the replay source assigns.
   const InProcess in_process = optodas_in_process(pipeline);
   const Recording& want = in_process.out;
   const auto& info = in_process;
 
-  std::vector<float> got;
-  for (const auto& path : written) {
-    const XdasFile f = read_xdas(path);
-    EXPECT_NE(f.conventions.find("CF"), std::string::npos) << path;
-    EXPECT_EQ(f.n_distance, info.n_channels);
-    got.insert(got.end(), f.values.begin(), f.values.end());
+  // Uncompressed (the default) and compressed files hold the same samples.
+  for (const std::string compression : {"none", "lz4", "blosc-zstd"}) {
+    SCOPED_TRACE("compression: " + compression);
+    const std::string out = "out-" + compression;
+    const std::string config = write_config("source: {type: hdf5, path: " + kOptodas +
+                                            ", chunk: 0.37}\n"
+                                            "pipeline: " +
+                                            pipeline +
+                                            "\n"
+                                            "outputs:\n"
+                                            "  - {type: hdf5, path: " +
+                                            (dir_ / out).string() +
+                                            ", prefix: optodas, file_duration: 3, compression: " + compression + "}\n");
+    std::string log;
+    ASSERT_EQ(run(config, &log), 0) << log;
+    EXPECT_TRUE(files(out, ".part").empty());
+    const auto written = files(out, ".h5");
+    ASSERT_GE(written.size(), 4u) << log; // 10 s of data in 3-s files on the absolute time grid
+
+    std::vector<float> got;
+    for (const auto& path : written) {
+      const XdasFile f = read_xdas(path);
+      EXPECT_NE(f.conventions.find("CF"), std::string::npos) << path;
+      EXPECT_EQ(f.n_distance, info.n_channels);
+      got.insert(got.end(), f.values.begin(), f.values.end());
+    }
+    EXPECT_TRUE(bit_identical(got, want.samples, info.n_channels));
   }
-  EXPECT_TRUE(bit_identical(got, want.samples, info.n_channels));
+}
+
+TEST_F(Daemon, CompressionWithoutItsHdf5PluginIsAConfigErrorBeforeAnythingIsWritten) {
+  // HDF5 finds its plugins through HDF5_PLUGIN_PATH when it is set: an empty directory has none.
+  fs::create_directories(dir_ / "no-plugins");
+  const std::string config =
+      write_config("source: {type: hdf5, path: " + kOptodas +
+                   "}\npipeline: [{atom: abs}]\noutputs:\n  - {type: hdf5, path: " + (dir_ / "out").string() +
+                   ", compression: lz4}\n");
+  for (const bool check_only : {true, false}) {
+    SCOPED_TRACE(check_only ? "--check" : "run");
+    std::vector<std::string> argv{"/usr/bin/env", "HDF5_PLUGIN_PATH=" + (dir_ / "no-plugins").string(),
+                                  DASFLOW_DASFLOWD, "--config", config};
+    if (check_only) argv.push_back("--check");
+    Process p(argv, (dir_ / "noplugin.log").string());
+    const auto status = p.wait(30s);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(*status, 78) << p.output();
+    EXPECT_NE(p.output().find("hdf5-filter-plugin"), std::string::npos) << p.output();
+    EXPECT_FALSE(fs::exists(dir_ / "out")) << p.output();
+  }
 }
 
 /// A dataset of a PRODML file as floats or int64s, with its dims (empty if absent).

@@ -107,6 +107,29 @@ TEST(AppConfig, Hdf5OutputWithoutPrefixTakesTheDefault) {
   EXPECT_FALSE(r->outputs[0].hdf5.prefix.empty());
 }
 
+TEST(AppConfig, Hdf5CompressionIsNoneByDefaultOrANamedFilterAndOtherNamesAreRefused) {
+  const Registry registry = atoms::builtin_registry();
+  const std::string head = "source: {type: synthetic, channels: 4, fs: 100}\npipeline: [{atom: abs}]\noutputs:\n";
+  auto plain = daemon::parse_app_config(head + "  - {type: hdf5, path: out}\n", "p.yaml", registry);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->outputs[0].hdf5.compression, io::Compression::none);
+  auto lz4 = daemon::parse_app_config(head + "  - {type: hdf5, path: out, compression: lz4}\n", "p.yaml", registry);
+  ASSERT_TRUE(lz4.ok()) << lz4.error().message;
+  EXPECT_EQ(lz4->outputs[0].hdf5.compression, io::Compression::lz4);
+  auto zstd =
+      daemon::parse_app_config(head + "  - {type: hdf5, path: out, compression: blosc-zstd}\n", "p.yaml", registry);
+  ASSERT_TRUE(zstd.ok()) << zstd.error().message;
+  EXPECT_EQ(zstd->outputs[0].hdf5.compression, io::Compression::blosc_zstd);
+  auto gzip = daemon::parse_app_config(head + "  - {type: hdf5, path: out, compression: gzip}\n", "p.yaml", registry);
+  ASSERT_FALSE(gzip.ok());
+  EXPECT_NE(gzip.error().message.find("outputs[0].compression"), std::string::npos) << gzip.error().message;
+  EXPECT_NE(gzip.error().message.find("gzip"), std::string::npos) << gzip.error().message;
+  auto events =
+      daemon::parse_app_config(head + "  - {type: events, path: e.jsonl, compression: lz4}\n", "p.yaml", registry);
+  ASSERT_FALSE(events.ok()); // only the hdf5 output knows the key
+  EXPECT_NE(events.error().message.find("outputs[0].compression"), std::string::npos) << events.error().message;
+}
+
 TEST(AppConfig, SyntaxErrorNamesLineAndColumn) {
   const Registry registry = atoms::builtin_registry();
   auto r = daemon::parse_app_config("source: {type: synthetic\npipeline: [\n", "broken.yaml", registry);

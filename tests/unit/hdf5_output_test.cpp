@@ -778,6 +778,101 @@ TEST_F(Hdf5OutputTest, ResumeThatCannotWriteTheRebuiltFileKeepsEverythingForTheN
     ASSERT_EQ(values[row * 3000 + 7], sample_value(first + static_cast<std::int64_t>(row), 7)) << "row " << row;
 }
 
+// ---- compression: lz4 (shuffle + HDF5 filter 32004), read back through HDF5's own plugin.
+
+/// The filter ids of a finished file's sample dataset, in pipeline order, and its bytes on disk.
+struct StoredData {
+  std::vector<int> filters;
+  hsize_t storage_bytes = 0;
+};
+StoredData stored_data(const std::string& path, FileFormat format) {
+  StoredData out;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, kDefault);
+  EXPECT_GE(f, 0) << path;
+  if (f < 0) return out;
+  const hid_t d = H5Dopen2(f, format == FileFormat::xdas ? "/__values__" : "/Acquisition/Raw[0]/RawData", kDefault);
+  const hid_t dcpl = H5Dget_create_plist(d);
+  for (int k = 0; k < H5Pget_nfilters(dcpl); ++k) {
+    unsigned flags = 0;
+    std::size_t n_values = 0;
+    out.filters.push_back(
+        H5Pget_filter2(dcpl, static_cast<unsigned>(k), &flags, &n_values, nullptr, 0, nullptr, nullptr));
+  }
+  out.storage_bytes = H5Dget_storage_size(d);
+  H5Pclose(dcpl);
+  H5Dclose(d);
+  H5Fclose(f);
+  return out;
+}
+
+TEST_F(Hdf5OutputTest, CompressedDataReadsBackThroughHdf5sPluginsEqualToTheRowsWritten) {
+  const std::int64_t first = index_at(kT36);
+  set_compression_threads(2); // Blosc splits each chunk over 2 threads
+  for (const Compression compression : {Compression::lz4, Compression::blosc_zstd}) {
+    ASSERT_TRUE(check_compression_available(compression, "test").ok())
+        << "HDF5 cannot load the plugin (Debian packages hdf5-filter-plugin, hdf5-filter-plugin-blosc-serial)";
+    std::vector<int> want_filters;
+    for (const FilterStep& f : compression_filters(compression))
+      want_filters.push_back(static_cast<int>(f.id));
+    for (const FileFormat format : {FileFormat::xdas, FileFormat::prodml}) {
+      SCOPED_TRACE(compression_name(compression) + (format == FileFormat::xdas ? " xdas" : " prodml"));
+      fs::remove_all(dir_ / "out");
+      Hdf5OutputConfig cfg = config(60.0, format);
+      cfg.compression = compression;
+      {
+        Hdf5Output out(cfg, wide_stream(), kPipeline, kVersion);
+        ASSERT_TRUE(out.check().ok());
+        write_wide(out, first, 400); // 25-row writes: the partial last chunk is rewritten by each flush
+        ASSERT_TRUE(out.close().ok());
+      }
+      const std::string path = out_path("das_20231027T142336.000Z.h5");
+      const StoredData stored = stored_data(path, format);
+      EXPECT_EQ(stored.filters, want_filters);
+      // sample_value() is a slow ramp: shuffled, its exponent bytes are runs that compress well.
+      EXPECT_LT(stored.storage_bytes, 400u * 3000u * sizeof(float) / 2) << "not compressed";
+      const std::vector<float> values = read_data(path, format);
+      ASSERT_EQ(values.size(), 400u * 3000u);
+      for (std::size_t row = 0; row < 400; ++row)
+        for (std::size_t ch = 0; ch < 3000; ++ch)
+          ASSERT_EQ(values[row * 3000 + ch], sample_value(first + static_cast<std::int64_t>(row), ch))
+              << "row " << row << " channel " << ch;
+    }
+  }
+  set_compression_threads(1);
+}
+
+TEST_F(Hdf5OutputTest, Lz4CompressedOpenFileIsRebuiltOnResumeAndNotReadFromRawChunks) {
+  const std::int64_t first = index_at(kT36);
+  Hdf5OutputConfig cfg = config(60.0, FileFormat::prodml);
+  cfg.compression = Compression::lz4;
+  const StateTree position = checkpoint_then_stop(cfg, first, 250);
+  // Compressed chunks move when rewritten: the checkpoint records none to read without HDF5.
+  EXPECT_TRUE(position.get_ints("chunk_addresses").value().empty());
+  {
+    Hdf5Output out(cfg, wide_stream(), kPipeline, kVersion);
+    const Result<void> r = out.resume(position);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    write_wide(out, first + 250, 150);
+    ASSERT_TRUE(out.close().ok());
+  }
+  const std::string path = out_path("das_20231027T142336.000Z.h5");
+  EXPECT_EQ(stored_data(path, FileFormat::prodml).filters.size(), 2u); // the rebuilt file is compressed too
+  const std::vector<float> values = read_data(path, FileFormat::prodml);
+  ASSERT_EQ(values.size(), 400u * 3000u);
+  for (std::size_t row = 0; row < 400; ++row)
+    ASSERT_EQ(values[row * 3000 + 11], sample_value(first + static_cast<std::int64_t>(row), 11)) << "row " << row;
+
+  // When HDF5 cannot open the file, its rows are reported lost and the file kept aside.
+  fs::remove_all(dir_ / "out");
+  const StateTree again = checkpoint_then_stop(cfg, first, 250);
+  overwrite(out_path("das_20231027T142336.000Z.h5.part"), 0, std::string(512, '\0'));
+  Hdf5Output out(cfg, wide_stream(), kPipeline, kVersion);
+  const Result<void> r = out.resume(again);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::state_mismatch) << r.error().message;
+  EXPECT_EQ(files_in_out(), std::vector<std::string>{"das_20231027T142336.000Z.h5.damaged"});
+}
+
 TEST_F(Hdf5OutputTest, InvalidFileDurationIsAConfigError) {
   Hdf5Output out(config(0.0), make_stream(), kPipeline, kVersion);
   const TestChunk c = make_chunk(index_at(kT36), 5);

@@ -34,7 +34,9 @@
 /// metadata of the checkpointed state is not guaranteed to survive. The data chunks are: they are
 /// unfiltered, never move once allocated, and the rows before the checkpoint were fsynced in them.
 /// When HDF5 cannot read the old file back (or reads rows with another CRC), resume() reads them
-/// from those offsets instead. Errors of resume(): rows that cannot be read back either way are
+/// from those offsets instead. Not with `compression: lz4`: compressed chunks change size and move
+/// when the partial last one is rewritten, so a compressed file HDF5 cannot read is reported
+/// damaged (below) instead. Errors of resume(): rows that cannot be read back either way are
 /// Errc::state_mismatch (lost; the old file is kept as `<name>.h5.damaged`, the output continues
 /// with a new file); anything else, e.g. no room to write the new file, is Errc::io and leaves the
 /// disk as it was (the `.resume` file included), to be tried again by the next start.
@@ -53,6 +55,7 @@
 #include "dasflow/core/chunk.hpp"
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/compression.hpp"
 #include "dasflow/io/output.hpp"
 
 namespace dasflow::io {
@@ -69,6 +72,7 @@ struct Hdf5OutputConfig {
   std::string prefix = "das";    ///< file name prefix
   double file_duration_s = 60.0; ///< rotation period D in seconds, > 0; boundaries at multiples of D since the epoch
   FileFormat format = FileFormat::xdas;
+  Compression compression = Compression::none; ///< of the sample data (compression.hpp)
 };
 
 /// Writes one output stream (its StreamInfo fixed at construction) into rotating files.
@@ -99,10 +103,11 @@ public:
   Result<StateTree> checkpoint() override;
   Result<void> resume(const StateTree& position) override;
   Result<void> close(bool stream_complete) override;
-  /// Finishes the open file; the next rows start a file of the new stream.
   /// Whether this output can hold the stream it was made for (rate, channels, and a spectral
-  /// product only in a layout that has room for it): Errc::config naming the output otherwise.
+  /// product only in a layout that has room for it) and its compression is available:
+  /// Errc::config naming the output otherwise.
   Result<void> check() const;
+  /// Finishes the open file; the next rows start a file of the new stream.
   Result<void> change_stream(const StreamInfo& stream) override;
   /// Sample bytes appended (rows × channels × 4) in this run.
   std::uint64_t bytes_written() const noexcept override;

@@ -51,16 +51,18 @@
 
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/compression.hpp"
 
 namespace dasflow::io {
 
 class ProdmlFile {
 public:
   /// Creates (truncating) `path` with all groups, attributes and empty datasets. `first_index` is
-  /// the absolute index of the first row the file will hold. `chunk_rows` >= 1.
+  /// the absolute index of the first row the file will hold. `chunk_rows` >= 1. `compression`
+  /// applies to the sample datasets (RawData, FbeData[b]); check_compression_available() first.
   static Result<ProdmlFile> create(std::string path, const StreamInfo& stream, std::int64_t first_index,
                                    std::string_view dasflow_version, std::string_view pipeline_yaml,
-                                   std::size_t chunk_rows);
+                                   std::size_t chunk_rows, Compression compression);
 
   ProdmlFile(ProdmlFile&& other) noexcept;
   ProdmlFile& operator=(ProdmlFile&& other) noexcept;

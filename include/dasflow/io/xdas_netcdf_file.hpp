@@ -7,7 +7,7 @@
 ///
 /// ```
 /// dimensions: time = UNLIMITED; distance = m; time_points = UNLIMITED; distance_points = 2 (1 if m == 1)
-/// float  __values__(time, distance)            chunked (chunk_rows, m), no fill
+/// float  __values__(time, distance)            chunked (chunk_rows, m), no fill, shuffle + LZ4 if asked
 ///        string coordinate_interpolation = "time: time_indices time_values distance: distance_indices distance_values"
 /// double time_interpolation                    scalar NaN, _FillValue = NaN
 ///        string interpolation_name = "linear", string tie_points_mapping = "time_points: time_indices time_values"
@@ -42,16 +42,19 @@
 
 #include "dasflow/core/result.hpp"
 #include "dasflow/core/stream.hpp"
+#include "dasflow/io/compression.hpp"
 
 namespace dasflow::io {
 
 class XdasNetcdfFile {
 public:
   /// Creates (truncating) `path` and writes the header and the distance coordinate. The file
-  /// starts with no rows. `chunk_rows` (>= 1) is the HDF5 chunk length along time.
+  /// starts with no rows. `chunk_rows` (>= 1) is the HDF5 chunk length along time. `compression`
+  /// applies to `__values__` only (netCDF-C's shuffle and nc_def_var_filter); check
+  /// check_compression_available() first.
   static Result<XdasNetcdfFile> create(std::string path, const StreamInfo& stream, std::int64_t first_index,
                                        std::string_view dasflow_version, std::string_view pipeline_yaml,
-                                       std::size_t chunk_rows);
+                                       std::size_t chunk_rows, Compression compression);
 
   XdasNetcdfFile(XdasNetcdfFile&& other) noexcept;
   XdasNetcdfFile& operator=(XdasNetcdfFile&& other) noexcept;
