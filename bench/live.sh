@@ -23,6 +23,8 @@
 #   --cycle S         simulate --cycle: generate S s once and repeat them, so the simulator costs
 #                     little beside the daemon (1; 0 = generate every sample)  env CYCLE
 #   --threads N       the daemon's `threads:` (pipeline threads; default: the daemon's, auto)  env THREADS
+#   --tunables T      the daemon's GLIBC_TUNABLES, as systemd/dasflow.service sets them
+#                     (glibc.malloc.hugetlb=1; "" = glibc's defaults)  env DAEMON_TUNABLES
 #   --all             run every step, even after one failed
 #   --keep DIR        keep configs and logs in DIR (default: a temporary directory, removed)
 set -euo pipefail
@@ -35,6 +37,7 @@ OUTPUTS=${OUTPUTS:-zmq}
 CHUNK=${CHUNK:-0.1}
 CYCLE=${CYCLE:-1}
 THREADS=${THREADS:-}
+DAEMON_TUNABLES=${DAEMON_TUNABLES-glibc.malloc.hugetlb=1}
 ALL=0
 KEEP=""
 build=build
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
   --chunk) CHUNK=$2; shift 2 ;;
   --cycle) CYCLE=$2; shift 2 ;;
   --threads) THREADS=$2; shift 2 ;;
+  --tunables) DAEMON_TUNABLES=$2; shift 2 ;;
   --all) ALL=1; shift ;;
   --keep) KEEP=$2; shift 2 ;;
   -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -111,7 +115,8 @@ for load in $LOADS; do
     --duration "$stream_s" --cycle "$CYCLE" --wait-subscribers 1 > "$step/simulate.log" 2>&1 &
   sim_pid=$!
   pids+=("$sim_pid")
-  "$daemon" --config "$step/dasflowd.yaml" > "$step/dasflowd.log" 2>&1 &
+  # As systemd/dasflow.service runs it (huge pages for large ZeroMQ messages).
+  GLIBC_TUNABLES=$DAEMON_TUNABLES "$daemon" --config "$step/dasflowd.yaml" > "$step/dasflowd.log" 2>&1 &
   d_pid=$!
   pids+=("$d_pid")
   "$tool" sub "tcp://127.0.0.1:$out" --stats 10 --warmup "$WARMUP" > "$step/sub.log" 2>&1 &
