@@ -159,6 +159,15 @@ bool ConfigReader::boolean(std::string_view key, bool def) {
 
 std::string ConfigReader::choice(std::string_view key, std::string_view def,
                                  std::initializer_list<std::string_view> allowed) {
+  return choice_of(key, def, std::vector<std::string_view>(allowed));
+}
+
+std::string ConfigReader::choice(std::string_view key, std::string_view def, const std::vector<std::string>& allowed) {
+  return choice_of(key, def, std::vector<std::string_view>(allowed.begin(), allowed.end()));
+}
+
+std::string ConfigReader::choice_of(std::string_view key, std::string_view def,
+                                    const std::vector<std::string_view>& allowed) {
   const YAML::Node n = get(key);
   if (!n.IsDefined()) return std::string(def);
   if (n.IsScalar())

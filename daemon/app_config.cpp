@@ -72,9 +72,8 @@ void parse_outputs(const YAML::Node& list, AppConfig& cfg, std::string& errors) 
       if (!(out.hdf5.file_duration_s >= 1.0)) r.error("file_duration", "must be >= 1 s");
       out.hdf5.format =
           r.choice("format", "xdas", {"xdas", "prodml"}) == "prodml" ? io::FileFormat::prodml : io::FileFormat::xdas;
-      const std::string compression = r.choice("compression", "none", {"none", "lz4", "blosc-zstd"});
-      const std::vector<std::string>& names = io::compression_names(); // the same, in enum order
-      const auto named = std::find(names.begin(), names.end(), compression);
+      const std::vector<std::string>& names = io::compression_names(); // in enum order
+      const auto named = std::find(names.begin(), names.end(), r.choice("compression", "none", names));
       if (named != names.end()) out.hdf5.compression = static_cast<io::Compression>(named - names.begin());
     } else if (type == "events") {
       out.type = OutputConfig::Type::events;

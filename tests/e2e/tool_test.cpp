@@ -16,6 +16,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -69,6 +70,51 @@ std::vector<Json> of_topic(const std::vector<Json>& lines, const std::string& to
 
 class Tool : public ::testing::Test {
 protected:
+  struct SubRun {
+    std::optional<int> status;
+    std::string output;
+  };
+
+  /// `dasflow sub <port_> <args>` against a dasflow-protocol publisher (PROTOCOLS.md §2) in this
+  /// process: 4 channels at 100 Hz, 10 rows every 20 ms, 5 samples skipped after every 8th chunk,
+  /// sample (i, ch) = i % 7 + 0.5 ch. Publishes until sub exits (at most 60 s).
+  SubRun sub_against_jumping_publisher(const std::vector<std::string>& args) {
+    StreamInfo stream;
+    stream.fs_hz = 100;
+    stream.n_channels = 4;
+    io::ZmqOutputConfig cfg;
+    cfg.address = tcp(port_);
+    cfg.stream_name = "test";
+    auto out = io::ZmqOutput::open(cfg, stream);
+    EXPECT_TRUE(out.ok()) << out.error().message;
+    if (!out.ok()) return {};
+    std::atomic<bool> done{false};
+    std::thread publisher([&] {
+      Chunk c;
+      std::int64_t index = 170'000'000'000;
+      for (int k = 0; !done && k < 1000; ++k) {
+        c.reshape(10, 4);
+        c.first_index = index;
+        for (std::size_t t = 0; t < 10; ++t)
+          for (std::size_t ch = 0; ch < 4; ++ch)
+            c.row(t)[ch] =
+                static_cast<float>((index + static_cast<std::int64_t>(t)) % 7) + 0.5f * static_cast<float>(ch);
+        (void)(*out)->write(c);
+        index += 10 + (k % 8 == 7 ? 5 : 0);
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+    std::vector<std::string> argv{DASFLOW_TOOL, "sub", tcp(port_)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process sub(argv, dir_ / "sub.log");
+    SubRun run{sub.wait(60s), ""};
+    done = true;
+    publisher.join();
+    (void)(*out)->close(true);
+    run.output = sub.output();
+    return run;
+  }
+
   TempDir dir_{"tool"};
   int port_ = free_port();
 };
@@ -258,40 +304,11 @@ TEST_F(Tool, ReplayAtMaxSpeedDeliversEverySampleOfTheFile) {
 }
 
 TEST_F(Tool, SubReportsADasflowStreamsIndexJumpAsLoss) {
-  // A dasflow-protocol publisher (PROTOCOLS.md §2) in this process: 10 rows every 20 ms, 5 samples
-  // skipped after every 8th chunk.
-  StreamInfo stream;
-  stream.fs_hz = 100;
-  stream.n_channels = 4;
-  io::ZmqOutputConfig cfg;
-  cfg.address = tcp(port_);
-  cfg.stream_name = "test";
-  auto out = io::ZmqOutput::open(cfg, stream);
-  ASSERT_TRUE(out.ok()) << out.error().message;
-  std::atomic<bool> done{false};
-  std::thread publisher([&] {
-    Chunk c;
-    std::int64_t index = 170'000'000'000;
-    for (int k = 0; !done && k < 1000; ++k) {
-      c.reshape(10, 4);
-      c.first_index = index;
-      for (std::size_t t = 0; t < 10; ++t)
-        for (std::size_t ch = 0; ch < 4; ++ch)
-          c.row(t)[ch] = static_cast<float>((index + static_cast<std::int64_t>(t)) % 7) + 0.5f * static_cast<float>(ch);
-      (void)(*out)->write(c);
-      index += 10 + (k % 8 == 7 ? 5 : 0);
-      std::this_thread::sleep_for(20ms);
-    }
-  });
-  Process sub({DASFLOW_TOOL, "sub", tcp(port_), "--json", "--count", "25", "--timeout", "20"}, dir_ / "sub.log");
-  const auto status = sub.wait(60s);
-  done = true;
-  publisher.join();
-  (void)(*out)->close(true);
-  ASSERT_EQ(status, 0) << sub.output();
+  const SubRun sub = sub_against_jumping_publisher({"--json", "--count", "25", "--timeout", "20"});
+  ASSERT_EQ(sub.status, 0) << sub.output;
 
-  const auto data = of_topic(json_lines(sub.output()), "data");
-  ASSERT_EQ(data.size(), 25u) << sub.output();
+  const auto data = of_topic(json_lines(sub.output), "data");
+  ASSERT_EQ(data.size(), 25u) << sub.output;
   int gaps = 0;
   for (std::size_t k = 0; k < data.size(); ++k) {
     const Json& j = data[k];
@@ -322,37 +339,11 @@ TEST_F(Tool, SubReportsADasflowStreamsIndexJumpAsLoss) {
 
 TEST_F(Tool, SubStatsCountsADasflowStreamsLossesAndSeq) {
   // As above, with --stats: no line per message, a summary of the same losses at the end.
-  StreamInfo stream;
-  stream.fs_hz = 100;
-  stream.n_channels = 4;
-  io::ZmqOutputConfig cfg;
-  cfg.address = tcp(port_);
-  cfg.stream_name = "test";
-  auto out = io::ZmqOutput::open(cfg, stream);
-  ASSERT_TRUE(out.ok()) << out.error().message;
-  std::atomic<bool> done{false};
-  std::thread publisher([&] {
-    Chunk c;
-    std::int64_t index = 170'000'000'000;
-    for (int k = 0; !done && k < 1000; ++k) {
-      c.reshape(10, 4);
-      c.first_index = index;
-      std::fill(c.samples.begin(), c.samples.end(), 1.0f);
-      (void)(*out)->write(c);
-      index += 10 + (k % 8 == 7 ? 5 : 0);
-      std::this_thread::sleep_for(20ms);
-    }
-  });
-  Process sub({DASFLOW_TOOL, "sub", tcp(port_), "--json", "--stats", "0.2", "--count", "25", "--timeout", "20"},
-              dir_ / "sub.log");
-  const auto status = sub.wait(60s);
-  done = true;
-  publisher.join();
-  (void)(*out)->close(true);
-  ASSERT_EQ(status, 0) << sub.output();
+  const SubRun sub = sub_against_jumping_publisher({"--json", "--stats", "0.2", "--count", "25", "--timeout", "20"});
+  ASSERT_EQ(sub.status, 0) << sub.output;
 
-  std::vector<Json> lines = json_lines(sub.output());
-  ASSERT_GE(lines.size(), 2u) << sub.output(); // at least one interval line, then the final one
+  std::vector<Json> lines = json_lines(sub.output);
+  ASSERT_GE(lines.size(), 2u) << sub.output; // at least one interval line, then the final one
   for (const Json& j : lines)
     EXPECT_TRUE(j.contains("stats")) << j.dump();
   const Json& final = lines.back();

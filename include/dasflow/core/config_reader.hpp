@@ -45,6 +45,8 @@ public:
   bool boolean(std::string_view key, bool def);
   /// One of `allowed`; `def` when absent.
   std::string choice(std::string_view key, std::string_view def, std::initializer_list<std::string_view> allowed);
+  /// The same, with the names held elsewhere (an enum's names, kept beside the enum).
+  std::string choice(std::string_view key, std::string_view def, const std::vector<std::string>& allowed);
 
   /// Records an error about `key` (value checks done by the caller after reading).
   void error(std::string_view key, std::string_view message);
@@ -59,6 +61,7 @@ public:
 
 private:
   YAML::Node get(std::string_view key);
+  std::string choice_of(std::string_view key, std::string_view def, const std::vector<std::string_view>& allowed);
   std::optional<double> scalar_number(const YAML::Node& n, std::string_view key, std::string_view where);
 
   YAML::Node map_;
