@@ -13,7 +13,7 @@ namespace {
 
 /// Blosc's client values: 0-3 are filled by the plugin's set_local (format versions, type size,
 /// chunk bytes); then level, shuffle, compressor. Zstd level 1: on band-passed DAS noise level 3
-/// gained 7 % of size for 2.5 times the time (docs/performance.md).
+/// compressed 7 % further for 3 times the time (docs/performance.md).
 std::vector<unsigned> blosc_params(unsigned level, unsigned compressor) {
   return {0, 0, 0, 0, level, BLOSC_SHUFFLE, compressor};
 }
